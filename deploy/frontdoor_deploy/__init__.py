@@ -1,0 +1,1 @@
+"""Operating Frontdoor: bringing up its infrastructure and services, and the `frontdoor` command."""

@@ -1,0 +1,138 @@
+"""The `frontdoor` command: run Frontdoor locally and look after its contracts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from .infrastructure import HOME, REPO, bring_down, bring_up
+from .services import SERVICES, ServiceProcess
+
+SAMPLES = REPO / "deploy" / "samples" / "web-contacts.json"
+
+
+def customer_ref_key() -> str:
+    """The pseudonymisation key: CUSTOMER_REF_KEY if set, else one generated once for this machine."""
+    if key := os.environ.get("CUSTOMER_REF_KEY"):
+        return key
+    path = HOME / "secrets" / "customer_ref_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+def service_processes(kafka: str, mongodb: str) -> list[ServiceProcess]:
+    env = {"KAFKA_BOOTSTRAP_SERVERS": kafka, "MONGODB_URL": mongodb, "CUSTOMER_REF_KEY": customer_ref_key()}
+    return [ServiceProcess(name, port, HOME / "run", env) for name, port in SERVICES.items()]
+
+
+def up(args: argparse.Namespace) -> int:
+    print("Bringing up Kafka and MongoDB ...", flush=True)
+    infra = bring_up()
+    print(infra.describe())
+    if args.infrastructure_only:
+        return 0
+    for service in service_processes(infra.kafka_bootstrap_servers, infra.mongodb_url):
+        service.start()
+        print(f"  {service.name:<11} ready at {service.url}  (log: {service.log_path})")
+    return 0
+
+
+def down(args: argparse.Namespace) -> int:
+    for service in service_processes("", ""):
+        if service.pid() is not None:
+            service.stop()
+            print(f"stopped {service.name}")
+    for name in bring_down():
+        print(f"stopped {name}")
+    return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    up(argparse.Namespace(infrastructure_only=False))
+    contacts = json.loads(SAMPLES.read_text())
+    intake, reporting = f"http://127.0.0.1:{SERVICES['intake']}", f"http://127.0.0.1:{SERVICES['reporting']}"
+    print(f"\nPosting {len(contacts)} sample contacts to {intake}/v1/contacts ...")
+    posted = set()
+    for form in contacts:
+        answer = _http("POST", f"{intake}/v1/contacts", form)
+        posted.add(answer["contact_id"])
+        print(f"  {form['submission_id']}: contact {answer['contact_id']} accepted")
+    print("\nWaiting for them to be routed and projected ...")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        stats = _http("GET", f"{reporting}/v1/stats")
+        if stats["total"] >= len(posted):
+            break
+        time.sleep(0.5)
+    print(f"\n{'day':<11} {'channel':<10} {'department or agency':<32} contacts")
+    for row in stats["rows"]:
+        print(f"{row['day']:<11} {row['channel']:<10} {row['destination']:<32} {row['contacts']}")
+    print(
+        f"\nWhere to look:\n"
+        f"  contacts by day, channel and department: {reporting}/v1/stats\n"
+        f"  complaint and compliment cases:          http://127.0.0.1:{SERVICES['complaints']}/v1/cases\n"
+        f"  post your own contact (OpenAPI):         {intake}/docs\n"
+        f"  service logs (JSON):                     {HOME / 'run'}/<service>.log\n"
+        f"  topic contract (AsyncAPI):               {REPO / 'docs' / 'contracts' / 'asyncapi.yaml'}\n"
+        f"Stop everything with: frontdoor down"
+    )
+    return 0 if stats["total"] >= len(posted) else 1
+
+
+def status(args: argparse.Namespace) -> int:
+    for service in service_processes("", ""):
+        print(f"{service.name:<11} {'running, pid ' + str(service.pid()) if service.pid() else 'stopped'}")
+    return 0
+
+
+def contracts(args: argparse.Namespace) -> int:
+    from .contracts import drifted_contracts, write_contracts
+
+    if args.check:
+        drifted = drifted_contracts()
+        for path in drifted:
+            print(f"out of date: {path.relative_to(REPO)}", file=sys.stderr)
+        return 1 if drifted else 0
+    for path in write_contracts():
+        print(f"wrote {path.relative_to(REPO)}")
+    return 0
+
+
+def _http(method: str, url: str, body: object | None = None) -> dict:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="frontdoor", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    command = commands.add_parser("up", help="start Kafka, MongoDB and the four services (reusing what runs)")
+    command.add_argument("--infrastructure-only", action="store_true", help="start Kafka and MongoDB only")
+    command.set_defaults(run=up)
+    commands.add_parser("down", help="stop what `frontdoor up` started, and nothing else").set_defaults(run=down)
+    commands.add_parser("demo", help="bring everything up, push sample contacts through, show the figures").set_defaults(run=demo)
+    commands.add_parser("status", help="which services are running").set_defaults(run=status)
+    command = commands.add_parser("contracts", help="write the event JSON Schemas and the AsyncAPI document")
+    command.add_argument("--check", action="store_true", help="fail if the committed files differ from the code")
+    command.set_defaults(run=contracts)
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except RuntimeError as error:
+        print(f"frontdoor {args.command}: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

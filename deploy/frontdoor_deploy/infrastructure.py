@@ -1,0 +1,94 @@
+"""Finding Kafka and MongoDB: the environment's, then docker compose's, then local processes.
+
+`frontdoor up` and the test fixtures use the same order:
+1. whatever KAFKA_BOOTSTRAP_SERVERS and MONGODB_URL point at;
+2. docker compose, when a Docker engine answers;
+3. Apache Kafka (KRaft) and the mongo-java-server stand-in as processes on loopback,
+   provisioned from the pinned files under deploy/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from .kafka_local import LocalKafka
+from .mongo_local import LocalMongo
+
+REPO = Path(__file__).resolve().parents[2]
+HOME = Path(os.environ.get("FRONTDOOR_HOME", REPO / ".frontdoor"))
+
+
+@dataclass(frozen=True)
+class Infrastructure:
+    kafka_bootstrap_servers: str
+    mongodb_url: str
+    kafka_source: str
+    mongodb_source: str
+
+    def describe(self) -> str:
+        return (
+            f"Kafka at {self.kafka_bootstrap_servers} ({self.kafka_source}); "
+            f"MongoDB at {self.mongodb_url} ({self.mongodb_source})"
+        )
+
+
+def docker_answers() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def local_kafka() -> LocalKafka:
+    return LocalKafka(HOME, port=int(os.environ.get("FRONTDOOR_KAFKA_PORT", "9092")),
+                      controller_port=int(os.environ.get("FRONTDOOR_KAFKA_CONTROLLER_PORT", "9093")))
+
+
+def local_mongo() -> LocalMongo:
+    return LocalMongo(HOME, port=int(os.environ.get("FRONTDOOR_MONGO_PORT", "27017")))
+
+
+def bring_up(*, use_docker: bool = True) -> Infrastructure:
+    """Make sure Kafka and MongoDB answer, starting what is missing; raises RuntimeError saying why not."""
+    kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    mongo = os.environ.get("MONGODB_URL")
+    if kafka and mongo:
+        return Infrastructure(kafka, mongo, "from KAFKA_BOOTSTRAP_SERVERS", "from MONGODB_URL")
+    if use_docker and docker_answers():
+        services = [name for name, given in (("kafka", kafka), ("mongodb", mongo)) if not given]
+        subprocess.run(
+            ["docker", "compose", "-f", str(REPO / "docker-compose.yml"), "up", "-d", "--wait", *services],
+            check=True,
+        )
+        return Infrastructure(
+            kafka or "127.0.0.1:9092", mongo or "mongodb://127.0.0.1:27017",
+            "from KAFKA_BOOTSTRAP_SERVERS" if kafka else "docker compose",
+            "from MONGODB_URL" if mongo else "docker compose",
+        )
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        kafka_started = pool.submit(local_kafka().start) if not kafka else None
+        mongo_started = pool.submit(local_mongo().start) if not mongo else None
+        kafka = kafka or kafka_started.result()
+        mongo = mongo or mongo_started.result()
+    return Infrastructure(
+        kafka, mongo,
+        "from KAFKA_BOOTSTRAP_SERVERS" if kafka_started is None else "local process, Apache Kafka in KRaft mode",
+        "from MONGODB_URL" if mongo_started is None else "local process, mongo-java-server stand-in",
+    )
+
+
+def bring_down() -> list[str]:
+    """Stop the local processes Frontdoor started (never anything else); returns what was stopped."""
+    stopped = []
+    for name, process in (("kafka", local_kafka()), ("mongodb", local_mongo())):
+        if process.is_running():
+            process.stop()
+            stopped.append(name)
+    return stopped

@@ -1,0 +1,130 @@
+"""Bootstrap of the complaints service: open cases from routed complaints, serve them."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from datetime import datetime
+from functools import partial
+from typing import Literal
+
+from fastapi import FastAPI, HTTPException, Query
+from faststream import AckPolicy
+from faststream.kafka.annotations import KafkaMessage
+from faststream.params import NoCast
+from pydantic import BaseModel
+
+from frontdoor_shared.contracts import ContactRoutedEvent
+from frontdoor_shared.health import health_router
+from frontdoor_shared.kafka import (
+    DeadLetter,
+    DeliveryAttempts,
+    ensure_topics,
+    make_broker,
+    ping_broker,
+    raw_bodies,
+    with_dead_letters,
+)
+from frontdoor_shared.logging import get_logger
+from frontdoor_shared.mongo import make_client, ping
+from frontdoor_shared.projection import Projector
+from frontdoor_shared.topics import Topics
+
+from .cases import CASES, case_writes
+from .settings import ComplaintsSettings
+
+log = get_logger(__name__)
+SERVICE = "complaints"
+
+
+class CaseSummary(BaseModel):
+    contact_id: str
+    kind: str
+    procedure: str | None
+    stage: int | None
+    status: str
+    team: str
+    channel: str
+    category: str | None
+    received_at: datetime
+
+
+def create_app(settings: ComplaintsSettings) -> FastAPI:
+    topics = settings.topics
+    group = settings.group_id(SERVICE)
+    mongo = make_client(settings, SERVICE)
+    cases = mongo[settings.mongodb_database][CASES]
+    broker = make_broker(settings, SERVICE)
+    dead_letters_out = broker.publisher(
+        Topics.dead_letters(topics.contacts_routed),
+        title="contacts.routed.dlq (published by complaints)",
+        description="Messages on contacts.routed the complaints service could not project",
+        schema=bytes,
+    )
+
+    async def publish_dead_letter(letter: DeadLetter) -> None:
+        await dead_letters_out.publish(letter.value, key=letter.key, headers=letter.headers)
+
+    projector = Projector(
+        event=ContactRoutedEvent,
+        collection=cases,
+        writes_for=partial(case_writes, statutory_teams=settings.statutory_teams),
+        publish_dead_letter=publish_dead_letter,
+        consumer_group=group,
+        attempts=DeliveryAttempts(settings.max_delivery_attempts),
+    )
+
+    @broker.subscriber(
+        topics.contacts_routed,
+        group_id=group,
+        batch=True,
+        max_records=settings.complaints_batch_size,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        ack_policy=AckPolicy.MANUAL,
+        decoder=raw_bodies,
+        include_in_schema=False,  # documented by the publisher: a consumer parses the bytes itself
+    )
+    async def on_contacts_routed(body: NoCast[list[ContactRoutedEvent]], message: KafkaMessage) -> None:
+        if await projector.project(message.raw_message):
+            await message.ack()
+        else:
+            await message.nack()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await ensure_topics(settings, with_dead_letters([topics.contacts_routed]))
+        await cases.create_index([("kind", 1), ("status", 1), ("procedure", 1), ("team", 1)])
+        await broker.start()
+        log.info("complaints started")
+        yield
+        await broker.stop()
+        await mongo.close()
+        log.info("complaints stopped")
+
+    app = FastAPI(title="Frontdoor complaints", lifespan=lifespan)
+    app.include_router(health_router({"kafka": partial(ping_broker, broker), "mongodb": partial(ping, mongo)}))
+
+    @app.get("/v1/cases", response_model=list[CaseSummary], tags=["cases"])
+    async def list_cases(
+        kind: Literal["complaint", "compliment"] | None = None,
+        procedure: Literal["corporate", "adult_social_care", "childrens_social_care"] | None = None,
+        team: str | None = Query(default=None, pattern=r"^[a-z][a-z0-9_]{1,39}$"),
+        limit: int = Query(default=100, ge=1, le=1000),
+    ) -> list[CaseSummary]:
+        """Cases, newest first, filtered by kind, procedure and team."""
+        query = {name: value for name, value in (("kind", kind), ("procedure", procedure), ("team", team)) if value}
+        cursor = cases.find(query).sort("received_at", -1).limit(limit)
+        return [CaseSummary(contact_id=doc["_id"], **{k: doc.get(k) for k in CaseSummary.model_fields if k != "contact_id"}) async for doc in cursor]
+
+    @app.get("/v1/cases/{contact_id}", tags=["cases"])
+    async def case_history(contact_id: str) -> dict:
+        """One case with its full history."""
+        doc = await cases.find_one({"_id": contact_id})
+        if doc is None:
+            raise HTTPException(404, detail=f"no complaint or compliment case for contact {contact_id}")
+        doc["contact_id"] = doc.pop("_id")
+        return doc
+
+    app.state.broker = broker
+    app.state.mongo = mongo
+    return app

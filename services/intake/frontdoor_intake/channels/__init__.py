@@ -1,0 +1,1 @@
+"""One adapter per channel: each speaks the format that channel's systems already send."""

@@ -1,0 +1,1 @@
+"""Frontdoor reporting: projections of the contact stream for departments and committees."""

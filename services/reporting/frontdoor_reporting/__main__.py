@@ -1,0 +1,12 @@
+from frontdoor_shared.service import run_service
+
+from .app import create_app
+from .settings import ReportingSettings
+
+
+def main() -> None:
+    run_service("reporting", ReportingSettings, create_app)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Frontdoor routing: decides each contact's department or partner agency, priority and due time."""

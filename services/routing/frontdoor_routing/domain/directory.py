@@ -1,0 +1,34 @@
+"""The council's departments and the partner agencies contacts can be routed to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from frontdoor_shared.contracts import DestinationKind
+
+
+@dataclass(frozen=True)
+class Destination:
+    code: str
+    name: str
+    kind: DestinationKind
+    accepts: frozenset[str]
+    """The kinds of contact this destination takes (service_request, complaint, ...)."""
+
+
+@dataclass(frozen=True)
+class Directory:
+    destinations: Mapping[str, Destination]
+
+    def __getitem__(self, code: str) -> Destination:
+        return self.destinations[code]
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.destinations
+
+    def __iter__(self) -> Iterator[Destination]:
+        return iter(self.destinations.values())
+
+    def __len__(self) -> int:
+        return len(self.destinations)

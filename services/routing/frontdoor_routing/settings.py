@@ -1,0 +1,24 @@
+import socket
+from pathlib import Path
+
+from pydantic import Field
+
+from frontdoor_shared.settings import ServiceSettings
+
+_CONFIG = Path(__file__).resolve().parents[3] / "deploy" / "config"
+
+
+class RoutingSettings(ServiceSettings):
+    http_port: int = Field(default=8002, ge=0, le=65535)
+    routing_directory_path: Path = _CONFIG / "directory.yaml"
+    routing_rules_path: Path = _CONFIG / "routing-rules.yaml"
+    routing_instance: str = Field(
+        default_factory=socket.gethostname,
+        pattern=r"^[A-Za-z0-9._-]{1,100}$",
+        description="Stable name of this instance; a restarted instance with the same name fences its predecessor",
+    )
+    routing_batch_size: int = Field(default=500, ge=1, le=10_000)
+
+    @property
+    def transactional_id(self) -> str:
+        return f"{self.topic_prefix}frontdoor-routing-{self.routing_instance}"

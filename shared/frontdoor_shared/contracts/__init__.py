@@ -1,0 +1,35 @@
+"""Frontdoor's event contracts: the only thing services share about each other."""
+
+from .base import Contract
+from .contact import (
+    Attachment,
+    Channel,
+    ContactKind,
+    ContactReceived,
+    ContactRouted,
+    Coordinates,
+    CustomerFlag,
+    DestinationKind,
+    Location,
+    OnBehalfOf,
+)
+from .envelope import EVENTS, ContactReceivedEvent, ContactRoutedEvent, Envelope, derived_event_id
+
+__all__ = [
+    "EVENTS",
+    "Attachment",
+    "Channel",
+    "ContactKind",
+    "ContactReceived",
+    "ContactReceivedEvent",
+    "ContactRouted",
+    "ContactRoutedEvent",
+    "Contract",
+    "Coordinates",
+    "CustomerFlag",
+    "DestinationKind",
+    "Envelope",
+    "Location",
+    "OnBehalfOf",
+    "derived_event_id",
+]

@@ -1,0 +1,210 @@
+"""Kafka helpers every service uses: the broker, topic creation, dead letters, log context."""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from faststream.kafka import KafkaBroker
+from pydantic import BaseModel, ValidationError
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
+
+from .settings import ServiceSettings
+from .topics import Topics
+
+if TYPE_CHECKING:
+    from aiokafka import AIOKafkaProducer
+    from aiokafka.structs import ConsumerRecord
+
+log = structlog.stdlib.get_logger(__name__)
+
+
+def broker_security(settings: ServiceSettings) -> BaseSecurity | None:
+    """FastStream security for the configured Kafka protocol (None for PLAINTEXT)."""
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    context = ssl.create_default_context() if protocol.endswith("SSL") else None
+    if protocol == "SSL":
+        return BaseSecurity(ssl_context=context, use_ssl=True)
+    if not (settings.kafka_sasl_username and settings.kafka_sasl_password and settings.kafka_sasl_mechanism):
+        raise ValueError(
+            f"KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+        )
+    kind = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
+    return kind[settings.kafka_sasl_mechanism](
+        username=settings.kafka_sasl_username,
+        password=settings.kafka_sasl_password,
+        ssl_context=context,
+        use_ssl=context is not None,
+    )
+
+
+def admin_options(settings: ServiceSettings) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap_servers,
+        "security_protocol": settings.kafka_security_protocol,
+    }
+    if settings.kafka_security_protocol.endswith("SSL"):
+        options["ssl_context"] = ssl.create_default_context()
+    if settings.kafka_security_protocol.startswith("SASL"):
+        options |= {
+            "sasl_mechanism": settings.kafka_sasl_mechanism,
+            "sasl_plain_username": settings.kafka_sasl_username,
+            "sasl_plain_password": settings.kafka_sasl_password,
+        }
+    return options
+
+
+def make_broker(settings: ServiceSettings, service: str, **options: Any) -> KafkaBroker:
+    """A broker whose publishes wait for every in-sync replica and are never duplicated by retries."""
+    defaults: dict[str, Any] = {
+        "client_id": f"frontdoor-{service}",
+        "acks": "all",
+        "enable_idempotence": True,
+        "allow_auto_create_topics": False,
+        "security": broker_security(settings),
+        "description": f"Frontdoor {service} service",
+    }
+    return KafkaBroker(settings.kafka_bootstrap_servers, **(defaults | options))
+
+
+async def ensure_topics(settings: ServiceSettings, names: Iterable[str]) -> list[str]:
+    """Create the topics that do not exist yet; returns the names it created."""
+    wanted = sorted(set(names))
+    admin = AIOKafkaAdminClient(**admin_options(settings))
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [name for name in wanted if name not in existing]
+        if missing:
+            try:
+                await admin.create_topics(
+                    [
+                        NewTopic(name, settings.topic_partitions, settings.topic_replication_factor)
+                        for name in missing
+                    ]
+                )
+            except TopicAlreadyExistsError:
+                pass  # another instance created it between our look and our create
+            log.info("topics created", topics=missing, partitions=settings.topic_partitions)
+        return missing
+    finally:
+        await admin.close()
+
+
+async def ping_broker(broker: KafkaBroker) -> None:
+    if not await broker.ping(timeout=3):
+        raise ConnectionError("Kafka broker does not answer")
+
+
+async def raw_bodies(message: Any) -> Any:
+    """A decoder that hands the handler the bytes as they arrived.
+
+    Parsing is the handler's job, so a message that is not valid JSON, or carries
+    a misleading content-type, reaches the handler and its dead-letter topic
+    instead of failing inside the framework.
+    """
+    return message.body
+
+
+def with_dead_letters(topics: Iterable[str]) -> list[str]:
+    names = list(topics)
+    return names + [Topics.dead_letters(name) for name in names]
+
+
+@contextlib.contextmanager
+def message_context(record: ConsumerRecord[Any, Any], **extra: Any) -> Iterator[None]:
+    """Bind the message's coordinates to every log line written while handling it."""
+    with structlog.contextvars.bound_contextvars(
+        topic=record.topic, partition=record.partition, offset=record.offset, **extra
+    ):
+        yield
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message that cannot be processed, with why, ready for its dead-letter topic."""
+
+    record: ConsumerRecord[Any, Any]
+    reason: str
+    error_type: str
+    consumer_group: str
+
+    @classmethod
+    def invalid(
+        cls, record: ConsumerRecord[Any, Any], model: type[BaseModel], error: ValidationError, consumer_group: str
+    ) -> DeadLetter:
+        """A message that is not the event its topic carries, with every field that is wrong."""
+        problems = [
+            f"{'.'.join(str(part) for part in item['loc']) or '(message)'}: {item['msg']}"
+            for item in error.errors()[:20]
+        ]
+        return cls(record, f"not a valid {model.__name__}: " + "; ".join(problems), "ValidationError", consumer_group)
+
+    @property
+    def topic(self) -> str:
+        return Topics.dead_letters(self.record.topic)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        original = {
+            name: value.decode("utf-8", errors="backslashreplace")
+            for name, value in (self.record.headers or ())
+            if not name.startswith("x-dead-letter-")
+        }
+        return original | {
+            "x-dead-letter-reason": self.reason[:4000],
+            "x-dead-letter-error-type": self.error_type,
+            "x-dead-letter-original-topic": self.record.topic,
+            "x-dead-letter-original-partition": str(self.record.partition),
+            "x-dead-letter-original-offset": str(self.record.offset),
+            "x-dead-letter-consumer-group": self.consumer_group,
+            "x-dead-letter-at": datetime.now(UTC).isoformat(),
+        }
+
+    @property
+    def key(self) -> bytes | None:
+        return self.record.key
+
+    @property
+    def value(self) -> bytes:
+        return self.record.value if self.record.value is not None else b""
+
+
+class DeliveryAttempts:
+    """Counts failed attempts at each message so a poison message ends in its dead-letter topic.
+
+    Kept in memory: after a restart a message gets its attempts afresh, which
+    errs towards retrying, never towards dropping.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._failures: dict[tuple[str, int, int], int] = {}
+
+    def failed(self, record: ConsumerRecord[Any, Any]) -> bool:
+        """Record a failure; True when the message has used all its attempts."""
+        key = (record.topic, record.partition, record.offset)
+        self._failures[key] = self._failures.get(key, 0) + 1
+        return self._failures[key] >= self.limit
+
+    def succeeded(self, record: ConsumerRecord[Any, Any]) -> None:
+        self._failures.pop((record.topic, record.partition, record.offset), None)
+
+
+def underlying_producer(broker: KafkaBroker) -> AIOKafkaProducer:
+    """The aiokafka producer inside a connected FastStream broker.
+
+    FastStream has no public handle for transactions, so the routing service
+    reaches its producer here, in one place, to begin and commit them. Checked by
+    the integration tests whenever FastStream is upgraded.
+    """
+    return broker.config.producer._producer.producer  # noqa: SLF001

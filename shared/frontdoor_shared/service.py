@@ -1,0 +1,30 @@
+"""Running a service: one entry point shape for all four."""
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import uvicorn
+from fastapi import FastAPI
+
+from .logging import configure_logging
+from .settings import ServiceSettings
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def run_service(name: str, load_settings: Callable[[], S], create_app: Callable[[S], FastAPI]) -> None:
+    """Read settings from the environment, configure logs, serve HTTP until SIGTERM or SIGINT.
+
+    On a signal uvicorn stops taking requests and runs the app's shutdown, which
+    stops the broker after its in-flight messages are handled and committed.
+    """
+    settings = load_settings()
+    configure_logging(name, settings.log_level, settings.log_format)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=30,
+    )

@@ -1,0 +1,30 @@
+"""Topic names: Frontdoor's public contract with channel integrations and departmental teams."""
+
+from dataclasses import dataclass
+
+DEAD_LETTER_SUFFIX = ".dlq"
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Topic names under an optional prefix (a deployment or test run's own namespace)."""
+
+    prefix: str = ""
+
+    @property
+    def contacts_received(self) -> str:
+        """Every contact as intake received it, keyed by contact id."""
+        return f"{self.prefix}contacts.received"
+
+    @property
+    def contacts_routed(self) -> str:
+        """Every routing decision, keyed by contact id."""
+        return f"{self.prefix}contacts.routed"
+
+    def queue(self, destination_code: str) -> str:
+        """A department's or partner agency's own queue of contacts to work."""
+        return f"{self.prefix}queue.{destination_code}"
+
+    @staticmethod
+    def dead_letters(topic: str) -> str:
+        return f"{topic}{DEAD_LETTER_SUFFIX}"
