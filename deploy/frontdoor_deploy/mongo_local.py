@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import importlib.util
 import json
 import os
 import pathlib
@@ -97,7 +98,7 @@ class LocalMongo:
     """Build, start, probe and stop the loopback MongoDB stand-in."""
 
     def __init__(self, home: pathlib.Path, port: int = 27017, heap: str = "256m"):
-        self.home = pathlib.Path(home).absolute()
+        self.home = pathlib.Path(home).resolve()
         self.port = int(port)
         self.heap = heap
         self.jars_dir = self.home / "jars" / "mongo"
@@ -303,12 +304,10 @@ class LocalMongo:
 
     @staticmethod
     def _require_pymongo() -> None:
-        try:
-            import pymongo  # noqa: F401
-        except ImportError as e:
+        if importlib.util.find_spec("pymongo") is None:
             raise RuntimeError(
                 "pymongo is needed for the MongoDB stand-in readiness probe; pip install pymongo"
-            ) from e
+            )
 
     def _port_answers(self) -> bool:
         try:

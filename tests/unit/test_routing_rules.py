@@ -71,7 +71,7 @@ def test_location_and_channel_conditions(tmp_path: Path):
         "    target: {destination: housing, priority: 5, due_within_hours: 2}\n"
     )
     ruleset = load_rules(path, directory)
-    letter = contact("anything", channel=Channel.LETTER) if False else ContactReceived(
+    letter = ContactReceived(
         contact_id=uuid4(), channel=Channel.LETTER, channel_reference="l", kind=ContactKind.ENQUIRY,
         text="anything", received_at=RECEIVED, location={"postcode": "LS6 2AB"},
     )

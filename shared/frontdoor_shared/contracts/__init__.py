@@ -12,6 +12,7 @@ from .contact import (
     DestinationKind,
     Location,
     OnBehalfOf,
+    UkPostcode,
 )
 from .envelope import EVENTS, ContactReceivedEvent, ContactRoutedEvent, Envelope, derived_event_id
 
@@ -31,5 +32,6 @@ __all__ = [
     "Envelope",
     "Location",
     "OnBehalfOf",
+    "UkPostcode",
     "derived_event_id",
 ]

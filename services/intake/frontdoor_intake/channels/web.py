@@ -15,6 +15,7 @@ from frontdoor_shared.contracts import (
     Coordinates,
     CustomerFlag,
     Location,
+    UkPostcode,
 )
 
 from ..customers import customer_ref
@@ -36,7 +37,7 @@ class WebContactForm(BaseModel):
     name: Annotated[str, StringConstraints(max_length=200)] | None = None
     email: EmailStr | None = None
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{6,20}$")] | None = None
-    postcode: str | None = None
+    postcode: UkPostcode | None = None
     ward: Annotated[str, StringConstraints(max_length=200)] | None = None
     uprn: str | None = None
     latitude: float | None = Field(default=None, ge=-90, le=90)

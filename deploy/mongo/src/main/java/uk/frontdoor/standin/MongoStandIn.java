@@ -24,12 +24,13 @@ import de.bwaldvogel.mongo.backend.h2.H2Backend;
  * <pre>
  * java -cp '&lt;jars&gt;/*' uk.frontdoor.standin.MongoStandIn \
  *      [--host 127.0.0.1] [--port 27017] --db /path/to/frontdoor.mv.db \
- *      [--server-version 5.0.0] [--wire-version 13]
+ *      [--server-version 5.0.0] [--wire-version 13] [--autocommit-ms 1000]
  * </pre>
  *
  * Every option may also come from the environment (FRONTDOOR_MONGO_HOST,
  * FRONTDOOR_MONGO_PORT, FRONTDOOR_MONGO_DB, FRONTDOOR_MONGO_SERVER_VERSION,
- * FRONTDOOR_MONGO_WIRE_VERSION); command-line arguments win.
+ * FRONTDOOR_MONGO_WIRE_VERSION, FRONTDOOR_MONGO_AUTOCOMMIT_MS); command-line
+ * arguments win.
  *
  * Exit codes: 0 clean shutdown, 2 bad arguments, 3 cannot open the data
  * file (e.g. locked by another stand-in), 4 cannot bind the port.
@@ -50,6 +51,14 @@ public final class MongoStandIn {
      */
     static final String DEFAULT_SERVER_VERSION = "5.0.0";
     static final int DEFAULT_WIRE_VERSION = 13;
+
+    /*
+     * H2's MVStore writes changes to the file from a background thread at most
+     * this many milliseconds after they happen (H2's own default is 1000).
+     * A clean shutdown (SIGTERM) flushes everything; a SIGKILL or crash loses
+     * at most this window.
+     */
+    static final int DEFAULT_AUTOCOMMIT_MS = 1000;
 
     private MongoStandIn() {
     }
@@ -92,6 +101,7 @@ public final class MongoStandIn {
         String db = env("FRONTDOOR_MONGO_DB", DEFAULT_DB);
         String serverVersion = env("FRONTDOOR_MONGO_SERVER_VERSION", DEFAULT_SERVER_VERSION);
         int wireVersion = Integer.parseInt(env("FRONTDOOR_MONGO_WIRE_VERSION", Integer.toString(DEFAULT_WIRE_VERSION)));
+        int autoCommitMs = Integer.parseInt(env("FRONTDOOR_MONGO_AUTOCOMMIT_MS", Integer.toString(DEFAULT_AUTOCOMMIT_MS)));
 
         static Options parse(String[] args) {
             Options o = new Options();
@@ -124,12 +134,18 @@ public final class MongoStandIn {
                     case "--wire-version":
                         o.wireVersion = Integer.parseInt(value != null ? value : next(args, ++i, arg));
                         break;
+                    case "--autocommit-ms":
+                        o.autoCommitMs = Integer.parseInt(value != null ? value : next(args, ++i, arg));
+                        break;
                     default:
                         throw new IllegalArgumentException("unknown argument: " + args[i]);
                 }
             }
             if (o.port < 0 || o.port > 65535) {
                 throw new IllegalArgumentException("port out of range: " + o.port);
+            }
+            if (o.autoCommitMs < 1) {
+                throw new IllegalArgumentException("--autocommit-ms must be at least 1");
             }
             if (o.db == null || o.db.isBlank()) {
                 throw new IllegalArgumentException("--db must name a file");
@@ -152,9 +168,10 @@ public final class MongoStandIn {
 
     static void usage(PrintStream out) {
         out.println("usage: MongoStandIn [--host HOST] [--port PORT] [--db FILE]"
-            + " [--server-version X.Y.Z] [--wire-version N]");
+            + " [--server-version X.Y.Z] [--wire-version N] [--autocommit-ms MS]");
         out.println("  defaults: host " + DEFAULT_HOST + ", port " + DEFAULT_PORT + ", db ./" + DEFAULT_DB
-            + ", reported version " + DEFAULT_SERVER_VERSION + " (wire " + DEFAULT_WIRE_VERSION + ")");
+            + ", reported version " + DEFAULT_SERVER_VERSION + " (wire " + DEFAULT_WIRE_VERSION + ")"
+            + ", autocommit " + DEFAULT_AUTOCOMMIT_MS + " ms");
     }
 
     private static void configureLogging() {
@@ -220,6 +237,7 @@ public final class MongoStandIn {
             return;
         }
         backend.version(version);
+        backend.getMvStore().setAutoCommitDelay(options.autoCommitMs);
 
         final MongoServer server = new MongoServer(backend);
         try {
