@@ -88,7 +88,8 @@ def bring_down() -> list[str]:
     """Stop the local processes Frontdoor started (never anything else); returns what was stopped."""
     stopped = []
     for name, process in (("kafka", local_kafka()), ("mongodb", local_mongo())):
-        if process.is_running():
-            process.stop()
+        was_running = process.is_running()
+        process.stop()  # a no-op without our pidfile; stops a hung process of ours too
+        if was_running:
             stopped.append(name)
     return stopped
