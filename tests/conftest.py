@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import pytest
 
-from frontdoor_deploy.infrastructure import Infrastructure, bring_up, docker_answers
+from frontdoor_deploy.infrastructure import Infrastructure, bring_up, docker_answers, local_kafka, local_mongo
 from frontdoor_shared.settings import ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
@@ -29,14 +29,19 @@ def infrastructure() -> Iterator[Infrastructure]:
     elif docker_answers():
         yield from _containers()
     else:
+        already = {"kafka": local_kafka().is_running(), "mongodb": local_mongo().is_running()}
         yield bring_up(use_docker=False)
+        # leave running what was running before the tests; stop what they started
+        for name, process in (("kafka", local_kafka()), ("mongodb", local_mongo())):
+            if not already[name]:
+                process.stop()
 
 
 def _containers() -> Iterator[Infrastructure]:
     from testcontainers.kafka import KafkaContainer
     from testcontainers.mongodb import MongoDbContainer
 
-    with KafkaContainer("apache/kafka:4.1.1").with_kraft() as kafka, MongoDbContainer("mongo:8.0") as mongo:
+    with KafkaContainer("apache/kafka:4.4.0").with_kraft() as kafka, MongoDbContainer("mongo:8.0") as mongo:
         yield Infrastructure(
             kafka.get_bootstrap_server(), mongo.get_connection_url(), "testcontainers", "testcontainers"
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import ssl
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -72,6 +73,9 @@ def make_broker(settings: ServiceSettings, service: str, **options: Any) -> Kafk
         "allow_auto_create_topics": False,
         "security": broker_security(settings),
         "description": f"Frontdoor {service} service",
+        # FastStream's per-message "Received"/"Processed" lines go through our JSON logs, at DEBUG.
+        "logger": logging.getLogger(f"faststream.{service}"),
+        "log_level": logging.DEBUG,
     }
     return KafkaBroker(settings.kafka_bootstrap_servers, **(defaults | options))
 

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import uvicorn
+from pydantic import ValidationError
 from fastapi import FastAPI
 
 from .logging import configure_logging
@@ -18,7 +19,13 @@ def run_service(name: str, load_settings: Callable[[], S], create_app: Callable[
     On a signal uvicorn stops taking requests and runs the app's shutdown, which
     stops the broker after its in-flight messages are handled and committed.
     """
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'_'.join(str(part) for part in item['loc']).upper()}: {item['msg']}" for item in error.errors()
+        )
+        raise SystemExit(f"frontdoor-{name}: configuration error: {problems}") from None
     configure_logging(name, settings.log_level, settings.log_format)
     uvicorn.run(
         create_app(settings),

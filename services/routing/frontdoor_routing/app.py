@@ -105,14 +105,15 @@ def build_broker(settings: RoutingSettings, rules: RuleSet) -> KafkaBroker:
             await asyncio.sleep(1)
             return
         for item in routed:
-            log.info(
-                "contact routed",
-                event_id=str(item.event.event_id),
-                correlation_id=str(item.event.correlation_id),
-                contact_id=str(item.event.payload.contact_id),
-                destination=item.event.payload.destination,
-                rule_id=item.event.payload.rule_id,
-            )
+            event = item.event
+            with message_context(item.record, event_id=str(event.causation_id), correlation_id=str(event.correlation_id)):
+                log.info(
+                    "contact routed",
+                    contact_id=str(event.payload.contact_id),
+                    destination=event.payload.destination,
+                    rule_id=event.payload.rule_id,
+                    routed_event_id=str(event.event_id),
+                )
 
     return broker
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +27,8 @@ PRODUCER = "routing"
 class Routed:
     event: ContactRoutedEvent
     queue: str
+    record: Any = None
+    """The consumed message it came from."""
 
 
 def route(received: ContactReceivedEvent, rules: RuleSet, topics: Topics, now: datetime) -> Routed:
@@ -70,7 +72,7 @@ def route_records(
             dead.append(DeadLetter.invalid(record, ContactReceivedEvent, error, consumer_group))
             continue
         try:
-            routed.append(route(received, rules, topics, now))
+            routed.append(replace(route(received, rules, topics, now), record=record))
         except Exception as error:  # noqa: BLE001 - routing is deterministic: retrying cannot help
             dead.append(DeadLetter(record, f"routing failed: {error!r}", type(error).__name__, consumer_group))
     return routed, dead
