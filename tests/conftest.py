@@ -76,7 +76,9 @@ class Namespace:
 
     def settings(self, settings_class: type[S], **overrides: object) -> S:
         """A service's settings in this namespace, built directly rather than from os.environ."""
-        fields = {name.lower(): value for name, value in self.env().items() if name.lower() in settings_class.model_fields}
+        fields = {
+            name.lower(): value for name, value in self.env().items() if name.lower() in settings_class.model_fields
+        }
         return settings_class(**(fields | overrides))
 
 

@@ -27,7 +27,7 @@ async def read_topics(
             TopicPartition(topic, p) for topic in topics for p in (consumer.partitions_for_topic(topic) or ())
         ]
         if not partitions:
-            await consumer._client.force_metadata_update()  # noqa: SLF001 - test observer only
+            await consumer._client.force_metadata_update()
             partitions = [
                 TopicPartition(topic, p) for topic in topics for p in (consumer.partitions_for_topic(topic) or ())
             ]

@@ -9,7 +9,6 @@ import secrets
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 from .infrastructure import HOME, REPO, bring_down, bring_up
 from .services import SERVICES, ServiceProcess
@@ -121,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     command.add_argument("--infrastructure-only", action="store_true", help="start Kafka and MongoDB only")
     command.set_defaults(run=up)
     commands.add_parser("down", help="stop what `frontdoor up` started, and nothing else").set_defaults(run=down)
-    commands.add_parser("demo", help="bring everything up, push sample contacts through, show the figures").set_defaults(run=demo)
+    commands.add_parser(
+        "demo", help="bring everything up, push sample contacts through, show the figures"
+    ).set_defaults(run=demo)
     commands.add_parser("status", help="which services are running").set_defaults(run=status)
     command = commands.add_parser("contracts", help="write the event JSON Schemas and the AsyncAPI document")
     command.add_argument("--check", action="store_true", help="fail if the committed files differ from the code")

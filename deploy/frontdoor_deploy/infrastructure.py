@@ -47,8 +47,11 @@ def docker_answers() -> bool:
 
 
 def local_kafka() -> LocalKafka:
-    return LocalKafka(HOME, port=int(os.environ.get("FRONTDOOR_KAFKA_PORT", "9092")),
-                      controller_port=int(os.environ.get("FRONTDOOR_KAFKA_CONTROLLER_PORT", "9093")))
+    return LocalKafka(
+        HOME,
+        port=int(os.environ.get("FRONTDOOR_KAFKA_PORT", "9092")),
+        controller_port=int(os.environ.get("FRONTDOOR_KAFKA_CONTROLLER_PORT", "9093")),
+    )
 
 
 def local_mongo() -> LocalMongo:
@@ -68,7 +71,8 @@ def bring_up(*, use_docker: bool = True) -> Infrastructure:
             check=True,
         )
         return Infrastructure(
-            kafka or "127.0.0.1:9092", mongo or "mongodb://127.0.0.1:27017",
+            kafka or "127.0.0.1:9092",
+            mongo or "mongodb://127.0.0.1:27017",
             "from KAFKA_BOOTSTRAP_SERVERS" if kafka else "docker compose",
             "from MONGODB_URL" if mongo else "docker compose",
         )
@@ -78,7 +82,8 @@ def bring_up(*, use_docker: bool = True) -> Infrastructure:
         kafka = kafka or kafka_started.result()
         mongo = mongo or mongo_started.result()
     return Infrastructure(
-        kafka, mongo,
+        kafka,
+        mongo,
         "from KAFKA_BOOTSTRAP_SERVERS" if kafka_started is None else "local process, Apache Kafka in KRaft mode",
         "from MONGODB_URL" if mongo_started is None else "local process, mongo-java-server stand-in",
     )

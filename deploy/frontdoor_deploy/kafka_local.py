@@ -140,15 +140,12 @@ class LocalKafka:
             )
         except subprocess.TimeoutExpired as exc:
             shutil.rmtree(tmp, ignore_errors=True)
-            raise RuntimeError(
-                f"Maven timed out resolving Kafka jars: {' '.join(cmd)}"
-            ) from exc
+            raise RuntimeError(f"Maven timed out resolving Kafka jars: {' '.join(cmd)}") from exc
         if res.returncode != 0:
             shutil.rmtree(tmp, ignore_errors=True)
             out = (res.stdout + res.stderr).strip().splitlines()[-_LOG_TAIL_LINES:]
             raise RuntimeError(
-                f"Maven failed (exit {res.returncode}) resolving Kafka jars:\n"
-                f"  {' '.join(cmd)}\n" + "\n".join(out)
+                f"Maven failed (exit {res.returncode}) resolving Kafka jars:\n  {' '.join(cmd)}\n" + "\n".join(out)
             )
         main_jar = tmp / f"kafka_2.13-{_pinned_kafka_version(self.pom)}.jar"
         if not main_jar.is_file():
@@ -213,10 +210,7 @@ class LocalKafka:
                 str(self.props_file),
             ]
             with open(self.stdout_log, "ab") as out:
-                out.write(
-                    f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting: "
-                    f"{' '.join(cmd)}\n".encode()
-                )
+                out.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {' '.join(cmd)}\n".encode())
                 out.flush()
                 self._proc = subprocess.Popen(
                     cmd,
@@ -317,10 +311,7 @@ class LocalKafka:
             out = (res.stdout + res.stderr).strip().splitlines()[-_LOG_TAIL_LINES:]
             raise RuntimeError(
                 f"Formatting Kafka storage failed (exit {res.returncode}):\n"
-                f"  {' '.join(cmd)}\n"
-                + "\n".join(out)
-                + "\n--- broker log tail ---\n"
-                + self._log_tail()
+                f"  {' '.join(cmd)}\n" + "\n".join(out) + "\n--- broker log tail ---\n" + self._log_tail()
             )
 
     def _cluster_id(self) -> str:
@@ -343,15 +334,11 @@ class LocalKafka:
         last_err = "broker port never opened"
         while True:
             if not self._process_alive(pid):
-                raise RuntimeError(
-                    f"Local Kafka (pid {pid}) exited during start-up.\n"
-                    + self._log_tail()
-                )
+                raise RuntimeError(f"Local Kafka (pid {pid}) exited during start-up.\n" + self._log_tail())
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise RuntimeError(
-                    f"Local Kafka on {self.bootstrap_servers} was not ready in time "
-                    f"({last_err}).\n" + self._log_tail()
+                    f"Local Kafka on {self.bootstrap_servers} was not ready in time ({last_err}).\n" + self._log_tail()
                 )
             if _port_open(self.port):
                 ok, last_err = _probe_metadata(
@@ -368,9 +355,7 @@ class LocalKafka:
         for path in (self.server_log, self.stdout_log):
             lines = _tail(path, _LOG_TAIL_LINES)
             if lines:
-                parts.append(
-                    f"--- last {len(lines)} lines of {path} ---\n" + "\n".join(lines)
-                )
+                parts.append(f"--- last {len(lines)} lines of {path} ---\n" + "\n".join(lines))
         return "\n".join(parts) or f"(no broker log found under {self.logs_dir})"
 
     @contextlib.contextmanager
@@ -442,9 +427,7 @@ def _deploy_dir(home: pathlib.Path) -> pathlib.Path:
         candidates.append(pathlib.Path(env).expanduser())
     candidates += [KAFKA_DEPLOY_DIR, home.parent / "deploy" / "kafka"]
     for cand in candidates:
-        if (cand / "pom.xml").is_file() and (
-            cand / "server.properties.template"
-        ).is_file():
+        if (cand / "pom.xml").is_file() and (cand / "server.properties.template").is_file():
             return cand.resolve()
     raise RuntimeError(
         "Cannot find deploy/kafka (pom.xml, server.properties.template, log4j2.xml); "
@@ -467,9 +450,7 @@ def _find_java() -> str:
     candidates = []
     if java_home:
         candidates.append(pathlib.Path(java_home) / "bin" / "java")
-    java = next(
-        (str(c) for c in candidates if c.is_file() and os.access(c, os.X_OK)), None
-    )
+    java = next((str(c) for c in candidates if c.is_file() and os.access(c, os.X_OK)), None)
     java = java or shutil.which("java")
     if not java:
         raise RuntimeError(
@@ -477,18 +458,14 @@ def _find_java() -> str:
             "(e.g. `apt-get install openjdk-17-jre-headless`) and put `java` on PATH "
             "or set JAVA_HOME."
         )
-    res = subprocess.run(
-        [java, "-version"], capture_output=True, text=True, timeout=60, check=False
-    )
+    res = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60, check=False)
     m = re.search(r'version "(\d+)(?:\.(\d+))?', res.stderr + res.stdout)
     if m:
         major = int(m.group(1))
         if major == 1 and m.group(2):  # "1.8.0_x"
             major = int(m.group(2))
         if major < _MIN_JAVA:
-            raise RuntimeError(
-                f"{java} is Java {major}; local Kafka 4.x needs Java {_MIN_JAVA}+."
-            )
+            raise RuntimeError(f"{java} is Java {major}; local Kafka 4.x needs Java {_MIN_JAVA}+.")
     return java
 
 
@@ -507,9 +484,7 @@ def _require_aiokafka() -> None:
     try:
         import aiokafka  # noqa: F401
     except ImportError as exc:
-        raise RuntimeError(
-            "aiokafka is required to check local Kafka readiness; `pip install aiokafka`."
-        ) from exc
+        raise RuntimeError("aiokafka is required to check local Kafka readiness; `pip install aiokafka`.") from exc
 
 
 def _port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
@@ -554,7 +529,7 @@ def _probe_metadata(bootstrap: str, broker_id: int, timeout: float) -> tuple[boo
     def runner() -> None:
         try:
             result.append(asyncio.run(probe()))
-        except BaseException as exc:  # noqa: BLE001 - report, never raise
+        except BaseException as exc:
             result.append((False, f"{type(exc).__name__}: {exc}".strip()))
 
     t = threading.Thread(target=runner, name="frontdoor-kafka-probe", daemon=True)
@@ -570,12 +545,7 @@ def _props_escape(value: str) -> str:
 
 def _cmdline(pid: int) -> str | None:
     try:
-        return (
-            pathlib.Path(f"/proc/{pid}/cmdline")
-            .read_bytes()
-            .replace(b"\0", b" ")
-            .decode(errors="replace")
-        )
+        return pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except FileNotFoundError:
         if pathlib.Path("/proc/self").exists():
             return ""  # Linux and the process is gone

@@ -32,7 +32,7 @@ import socket
 import subprocess
 import time
 import xml.etree.ElementTree as ET
-from typing import Iterator
+from collections.abc import Iterator
 
 __all__ = ["LocalMongo"]
 
@@ -61,7 +61,7 @@ def _pinned_version() -> str:
 def _inputs_digest() -> str:
     """Hash of everything that goes into the build (pom + Java sources)."""
     h = hashlib.sha256()
-    files = [_POM] + sorted(p for p in _SOURCES.rglob("*") if p.is_file())
+    files = [_POM, *sorted(p for p in _SOURCES.rglob("*") if p.is_file())]
     for path in files:
         h.update(str(path.relative_to(_MONGO_PROJECT)).encode())
         h.update(b"\0")
@@ -275,8 +275,7 @@ class LocalMongo:
             shutil.rmtree(partial, ignore_errors=True)
             tail = "\n".join(result.stdout.splitlines()[-_TAIL_LINES:])
             raise RuntimeError(
-                f"building the MongoDB stand-in failed (exit {result.returncode}): "
-                f"{' '.join(cmd)}\n{tail}"
+                f"building the MongoDB stand-in failed (exit {result.returncode}): {' '.join(cmd)}\n{tail}"
             )
         (partial / _STAMP_NAME).write_text(json.dumps(stamp, indent=2) + "\n")
         shutil.rmtree(self.jars_dir, ignore_errors=True)
@@ -305,9 +304,7 @@ class LocalMongo:
     @staticmethod
     def _require_pymongo() -> None:
         if importlib.util.find_spec("pymongo") is None:
-            raise RuntimeError(
-                "pymongo is needed for the MongoDB stand-in readiness probe; pip install pymongo"
-            )
+            raise RuntimeError("pymongo is needed for the MongoDB stand-in readiness probe; pip install pymongo")
 
     def _port_answers(self) -> bool:
         try:

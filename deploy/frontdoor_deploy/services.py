@@ -50,7 +50,11 @@ class ServiceProcess:
             with self.log_path.open("ab") as log:
                 process = subprocess.Popen(
                     [sys.executable, "-m", f"frontdoor_{self.name}"],
-                    env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
                 )
             self._pidfile.write_text(str(process.pid))
         self.wait_ready(timeout)
@@ -70,7 +74,9 @@ class ServiceProcess:
             except OSError as error:
                 last = str(error)
             time.sleep(0.3)
-        raise RuntimeError(f"{self.name} not ready after {timeout:.0f}s ({last}); see {self.log_path}:\n{self._log_tail()}")
+        raise RuntimeError(
+            f"{self.name} not ready after {timeout:.0f}s ({last}); see {self.log_path}:\n{self._log_tail()}"
+        )
 
     def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 40) -> None:
         pid = self.pid()

@@ -14,8 +14,8 @@ import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
-from pydantic import BaseModel, ValidationError
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
+from pydantic import BaseModel, ValidationError
 
 from .settings import ServiceSettings
 from .topics import Topics
@@ -35,10 +35,6 @@ def broker_security(settings: ServiceSettings) -> BaseSecurity | None:
     context = ssl.create_default_context() if protocol.endswith("SSL") else None
     if protocol == "SSL":
         return BaseSecurity(ssl_context=context, use_ssl=True)
-    if not (settings.kafka_sasl_username and settings.kafka_sasl_password and settings.kafka_sasl_mechanism):
-        raise ValueError(
-            f"KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
-        )
     kind = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
     return kind[settings.kafka_sasl_mechanism](
         username=settings.kafka_sasl_username,
@@ -89,15 +85,11 @@ async def ensure_topics(settings: ServiceSettings, names: Iterable[str]) -> list
         existing = set(await admin.list_topics())
         missing = [name for name in wanted if name not in existing]
         if missing:
-            try:
+            # another instance may create one between our look and our create
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(
-                    [
-                        NewTopic(name, settings.topic_partitions, settings.topic_replication_factor)
-                        for name in missing
-                    ]
+                    [NewTopic(name, settings.topic_partitions, settings.topic_replication_factor) for name in missing]
                 )
-            except TopicAlreadyExistsError:
-                pass  # another instance created it between our look and our create
             log.info("topics created", topics=missing, partitions=settings.topic_partitions)
         return missing
     finally:
@@ -211,4 +203,4 @@ def underlying_producer(broker: KafkaBroker) -> AIOKafkaProducer:
     reaches its producer here, in one place, to begin and commit them. Checked by
     the integration tests whenever FastStream is upgraded.
     """
-    return broker.config.producer._producer.producer  # noqa: SLF001
+    return broker.config.producer._producer.producer

@@ -87,7 +87,9 @@ class Projector(Generic[E]):
             except PyMongoError as error:
                 if self.attempts.failed(record):
                     await self._dead_letter(
-                        DeadLetter(record, f"projection write failed: {error}", type(error).__name__, self.consumer_group)
+                        DeadLetter(
+                            record, f"projection write failed: {error}", type(error).__name__, self.consumer_group
+                        )
                     )
                 else:
                     complete = False

@@ -4,8 +4,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import uvicorn
-from pydantic import ValidationError
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from .logging import configure_logging
 from .settings import ServiceSettings
@@ -23,7 +23,9 @@ def run_service(name: str, load_settings: Callable[[], S], create_app: Callable[
         settings = load_settings()
     except ValidationError as error:
         problems = "; ".join(
-            f"{'_'.join(str(part) for part in item['loc']).upper()}: {item['msg']}" for item in error.errors()
+            ("_".join(str(part) for part in item["loc"]).upper() + ": " if item["loc"] else "")
+            + item["msg"].removeprefix("Value error, ")
+            for item in error.errors()
         )
         raise SystemExit(f"frontdoor-{name}: configuration error: {problems}") from None
     configure_logging(name, settings.log_level, settings.log_format)

@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .topics import Topics
@@ -30,6 +30,16 @@ class ServiceSettings(BaseSettings):
     max_delivery_attempts: int = Field(
         default=5, ge=1, le=100, description="Attempts at one message before it goes to its dead-letter topic"
     )
+
+    @model_validator(mode="after")
+    def _sasl_is_complete(self) -> "ServiceSettings":
+        sasl = (self.kafka_sasl_mechanism, self.kafka_sasl_username, self.kafka_sasl_password)
+        if self.kafka_security_protocol.startswith("SASL") and not all(sasl):
+            raise ValueError(
+                f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+            )
+        return self
 
     @property
     def topics(self) -> Topics:

@@ -32,7 +32,9 @@ def free_port() -> int:
 @pytest.fixture
 def services(namespace, tmp_path):
     env = namespace.env(ROUTING_INSTANCE="e2e", ROUTING_BATCH_SIZE="20")
-    started = {name: ServiceProcess(name, free_port(), tmp_path / "run", env) for name in ("intake", "routing", "reporting")}
+    started = {
+        name: ServiceProcess(name, free_port(), tmp_path / "run", env) for name in ("intake", "routing", "reporting")
+    }
     try:
         for service in started.values():
             service.start()

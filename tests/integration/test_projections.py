@@ -26,16 +26,33 @@ from tests.kafka_tools import header, produce, read_topics
 WHEN = datetime(2010, 1, 11, 10, 0, tzinfo=UTC)
 
 
-def routed(kind: ContactKind = ContactKind.SERVICE_REQUEST, destination: str = "waste_recycling",
-           routed_at: datetime = WHEN, contact_id: uuid.UUID | None = None) -> ContactRoutedEvent:
+def routed(
+    kind: ContactKind = ContactKind.SERVICE_REQUEST,
+    destination: str = "waste_recycling",
+    routed_at: datetime = WHEN,
+    contact_id: uuid.UUID | None = None,
+) -> ContactRoutedEvent:
     contact = ContactReceived(
-        contact_id=contact_id or uuid.uuid4(), channel=Channel.PHONE, channel_reference="call-1", kind=kind,
-        text="Bins not collected in the snow", received_at=WHEN,
+        contact_id=contact_id or uuid.uuid4(),
+        channel=Channel.PHONE,
+        channel_reference="call-1",
+        kind=kind,
+        text="Bins not collected in the snow",
+        received_at=WHEN,
     )
     payload = ContactRouted(
-        contact_id=contact.contact_id, destination=destination, destination_kind=DestinationKind.DEPARTMENT,
-        queue=f"queue.{destination}", kind=kind, priority=40, rule_id="bins", rules_version="t",
-        reason="test", due_by=WHEN + timedelta(days=2), routed_at=routed_at, contact=contact,
+        contact_id=contact.contact_id,
+        destination=destination,
+        destination_kind=DestinationKind.DEPARTMENT,
+        queue=f"queue.{destination}",
+        kind=kind,
+        priority=40,
+        rule_id="bins",
+        rules_version="t",
+        reason="test",
+        due_by=WHEN + timedelta(days=2),
+        routed_at=routed_at,
+        contact=contact,
     )
     return ContactRoutedEvent.new(payload, producer="test")
 
@@ -61,14 +78,14 @@ async def test_reporting_counts_each_contact_once_however_often_it_arrives(names
     other = routed()
     app = reporting_app(settings)
     bootstrap = namespace.infra.kafka_bootstrap_servers
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://reporting") as client:
-            messages = [(str(e.payload.contact_id).encode(), e.to_bytes()) for e in (first, again, rerouted, stale, other)]
-            await produce(bootstrap, topics.contacts_routed, messages + [(b"x", b"not an event")])
-            stats = await wait_for_total(client, 2)
-            dead = await read_topics(bootstrap, [Topics.dead_letters(topics.contacts_routed)], expect=1, idle_seconds=1)
-            # let any further (wrong) updates land before judging
-            stats = await wait_for_total(client, 99, tries=8)
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://r") as client:
+        messages = [(str(e.payload.contact_id).encode(), e.to_bytes()) for e in (first, again, rerouted, stale, other)]
+        await produce(bootstrap, topics.contacts_routed, [*messages, (b"x", b"not an event")])
+        stats = await wait_for_total(client, 2)
+        dead = await read_topics(bootstrap, [Topics.dead_letters(topics.contacts_routed)], expect=1, idle_seconds=1)
+        # let any further (wrong) updates land before judging
+        stats = await wait_for_total(client, 99, tries=8)
 
     assert stats["total"] == 2
     destinations = sorted((row["destination"], row["contacts"]) for row in stats["rows"])
@@ -86,8 +103,11 @@ async def test_complaints_open_one_case_per_complaint_and_keep_procedures_apart(
     app = complaints_app(settings)
     async with app.router.lifespan_context(app):
         events = (corporate, corporate, statutory, request)
-        await produce(namespace.infra.kafka_bootstrap_servers, settings.topics.contacts_routed,
-                      [(str(e.payload.contact_id).encode(), e.to_bytes()) for e in events])
+        await produce(
+            namespace.infra.kafka_bootstrap_servers,
+            settings.topics.contacts_routed,
+            [(str(e.payload.contact_id).encode(), e.to_bytes()) for e in events],
+        )
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://complaints") as client:
             import asyncio
 

@@ -15,7 +15,11 @@ from tests.kafka_tools import header, produce, read_topics
 
 def received(text: str, kind: ContactKind = ContactKind.SERVICE_REQUEST) -> ContactReceivedEvent:
     contact = ContactReceived(
-        contact_id=uuid.uuid4(), channel=Channel.WEB, channel_reference="it", kind=kind, text=text,
+        contact_id=uuid.uuid4(),
+        channel=Channel.WEB,
+        channel_reference="it",
+        kind=kind,
+        text=text,
         received_at=datetime.now(UTC),
     )
     return ContactReceivedEvent.new(contact, producer="test")
@@ -30,8 +34,12 @@ async def test_bad_messages_go_to_the_dead_letter_topic_and_the_next_good_one_fl
     wrong_shape = json.dumps({"event_type": "contact.received", "payload": {"text": 1}}).encode()
     async with app.router.lifespan_context(app):
         bootstrap = namespace.infra.kafka_bootstrap_servers
-        await produce(bootstrap, topics.contacts_received, [(b"k1", not_json), (b"k2", wrong_shape)],
-                      headers=[("source", b"fuzz")])
+        await produce(
+            bootstrap,
+            topics.contacts_received,
+            [(b"k1", not_json), (b"k2", wrong_shape)],
+            headers=[("source", b"fuzz")],
+        )
         await produce(bootstrap, topics.contacts_received, [(str(good.payload.contact_id).encode(), good.to_bytes())])
 
         dead = await read_topics(bootstrap, [Topics.dead_letters(topics.contacts_received)], expect=2, idle_seconds=1)
@@ -63,7 +71,9 @@ async def test_topics_are_created_with_the_configured_partitions(namespace):
         admin = AIOKafkaAdminClient(bootstrap_servers=namespace.infra.kafka_bootstrap_servers)
         await admin.start()
         try:
-            described = await admin.describe_topics([settings.topics.contacts_received, settings.topics.queue("police")])
+            described = await admin.describe_topics(
+                [settings.topics.contacts_received, settings.topics.queue("police")]
+            )
         finally:
             await admin.close()
     assert [len(topic["partitions"]) for topic in described] == [3, 3]

@@ -19,12 +19,24 @@ LONDON = ZoneInfo("Europe/London")
 
 def routed(kind=ContactKind.SERVICE_REQUEST, destination="waste_recycling", received_at=None):
     received_at = received_at or datetime(2010, 1, 11, 10, tzinfo=UTC)
-    contact = ContactReceived(contact_id=uuid4(), channel=Channel.EMAIL, channel_reference="m-1", kind=kind,
-                              text="t", received_at=received_at)
+    contact = ContactReceived(
+        contact_id=uuid4(), channel=Channel.EMAIL, channel_reference="m-1", kind=kind, text="t", received_at=received_at
+    )
     return ContactRoutedEvent.new(
-        ContactRouted(contact_id=contact.contact_id, destination=destination, destination_kind=DestinationKind.DEPARTMENT,
-                      queue="q", kind=kind, priority=1, rule_id="r1", rules_version="v", reason="r",
-                      due_by=received_at + timedelta(days=1), routed_at=received_at, contact=contact),
+        ContactRouted(
+            contact_id=contact.contact_id,
+            destination=destination,
+            destination_kind=DestinationKind.DEPARTMENT,
+            queue="q",
+            kind=kind,
+            priority=1,
+            rule_id="r1",
+            rules_version="v",
+            reason="r",
+            due_by=received_at + timedelta(days=1),
+            routed_at=received_at,
+            contact=contact,
+        ),
         producer="test",
     )
 

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
 
@@ -10,7 +10,7 @@ from frontdoor_routing.settings import RoutingSettings
 from frontdoor_shared.contracts import Channel, ContactKind, ContactReceived
 
 DEFAULTS = RoutingSettings()
-RECEIVED = datetime(2010, 1, 5, 9, 30, tzinfo=timezone.utc)
+RECEIVED = datetime(2010, 1, 5, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +20,13 @@ def rules():
 
 def contact(text: str, kind: ContactKind = ContactKind.UNCLASSIFIED, **extra) -> ContactReceived:
     return ContactReceived(
-        contact_id=uuid4(), channel=Channel.WEB, channel_reference="t", kind=kind, text=text,
-        received_at=RECEIVED, **extra,
+        contact_id=uuid4(),
+        channel=Channel.WEB,
+        channel_reference="t",
+        kind=kind,
+        text=text,
+        received_at=RECEIVED,
+        **extra,
     )
 
 
@@ -42,13 +47,18 @@ def test_first_matching_rule_wins_and_the_reason_says_why(rules):
 
 
 def test_safeguarding_comes_before_everything_else(rules):
-    decision = rules.decide(contact("Rubbish everywhere and the child next door is being neglected", ContactKind.COMPLAINT))
+    decision = rules.decide(
+        contact("Rubbish everywhere and the child next door is being neglected", ContactKind.COMPLAINT)
+    )
     assert decision.destination.code == "safeguarding"
     assert decision.priority == 100
 
 
 def test_complaints_go_to_their_team_statutory_ones_apart(rules):
-    assert rules.decide(contact("Nobody emptied my bin again", ContactKind.COMPLAINT)).destination.code == "complaints_team"
+    assert (
+        rules.decide(contact("Nobody emptied my bin again", ContactKind.COMPLAINT)).destination.code
+        == "complaints_team"
+    )
     assert rules.decide(contact("The carers from home care were rude", ContactKind.COMPLAINT)).destination.code == (
         "adult_social_care_complaints"
     )
@@ -72,8 +82,13 @@ def test_location_and_channel_conditions(tmp_path: Path):
     )
     ruleset = load_rules(path, directory)
     letter = ContactReceived(
-        contact_id=uuid4(), channel=Channel.LETTER, channel_reference="l", kind=ContactKind.ENQUIRY,
-        text="anything", received_at=RECEIVED, location={"postcode": "LS6 2AB"},
+        contact_id=uuid4(),
+        channel=Channel.LETTER,
+        channel_reference="l",
+        kind=ContactKind.ENQUIRY,
+        text="anything",
+        received_at=RECEIVED,
+        location={"postcode": "LS6 2AB"},
     )
     decision = ruleset.decide(letter)
     assert decision.destination.code == "housing"

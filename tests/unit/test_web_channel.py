@@ -13,9 +13,17 @@ KEY = b"unit-test-key-0123456789"
 
 def test_a_form_becomes_a_contact_without_personal_details():
     form = WebContactForm(
-        submission_id="f-1", kind="complaint", subject="Bins", message="Missed again",
-        name="Ann Example", email="Ann@Example.org", phone="0113 496 0000",
-        postcode="ls6 2ab", latitude=53.8, longitude=-1.57, needs_support=True,
+        submission_id="f-1",
+        kind="complaint",
+        subject="Bins",
+        message="Missed again",
+        name="Ann Example",
+        email="Ann@Example.org",
+        phone="0113 496 0000",
+        postcode="ls6 2ab",
+        latitude=53.8,
+        longitude=-1.57,
+        needs_support=True,
     )
     contact = contact_from_web_form(form, KEY, now=datetime(2010, 1, 5, tzinfo=UTC))
     assert contact.channel is Channel.WEB and contact.kind is ContactKind.COMPLAINT
@@ -31,7 +39,9 @@ def test_a_form_becomes_a_contact_without_personal_details():
 def test_the_same_person_gets_the_same_reference_on_any_channel():
     assert customer_ref(KEY, email=" ANN@example.org ") == customer_ref(KEY, email="ann@example.org")
     assert customer_ref(KEY, phone="+44 113 496 0000") == customer_ref(KEY, phone="0113 4960000")
-    assert customer_ref(KEY, email="ann@example.org") != customer_ref(b"another-key-0123456789", email="ann@example.org")
+    assert customer_ref(KEY, email="ann@example.org") != customer_ref(
+        b"another-key-0123456789", email="ann@example.org"
+    )
     assert customer_ref(KEY) is None
 
 

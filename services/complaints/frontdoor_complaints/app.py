@@ -114,7 +114,10 @@ def create_app(settings: ComplaintsSettings) -> FastAPI:
         """Cases, newest first, filtered by kind, procedure and team."""
         query = {name: value for name, value in (("kind", kind), ("procedure", procedure), ("team", team)) if value}
         cursor = cases.find(query).sort("received_at", -1).limit(limit)
-        return [CaseSummary(contact_id=doc["_id"], **{k: doc.get(k) for k in CaseSummary.model_fields if k != "contact_id"}) async for doc in cursor]
+        return [
+            CaseSummary(contact_id=doc["_id"], **{k: doc.get(k) for k in CaseSummary.model_fields if k != "contact_id"})
+            async for doc in cursor
+        ]
 
     @app.get("/v1/cases/{contact_id}", tags=["cases"])
     async def case_history(contact_id: str) -> dict:

@@ -33,7 +33,9 @@ def case_writes(event: ContactRoutedEvent, statutory_teams: Mapping[str, str]) -
     contact = routed.contact
     case = {
         "kind": routed.kind.value,
-        "procedure": procedure_for(routed.destination, statutory_teams).value if routed.kind is ContactKind.COMPLAINT else None,
+        "procedure": procedure_for(routed.destination, statutory_teams).value
+        if routed.kind is ContactKind.COMPLAINT
+        else None,
         "stage": 1 if routed.kind is ContactKind.COMPLAINT else None,
         "status": "received" if routed.kind is ContactKind.COMPLAINT else "recorded",
         "team": routed.destination,

@@ -50,7 +50,9 @@ class ContactPublisher:
             )
         except KafkaError as error:
             log.error("contact not accepted: Kafka did not take it", error=repr(error))
-            raise HTTPException(503, detail="The contact was not accepted: the message broker is unavailable. Try again.") from error
+            raise HTTPException(
+                503, detail="The contact was not accepted: the message broker is unavailable. Try again."
+            ) from error
         log.info(
             "contact received",
             event_id=str(event.event_id),

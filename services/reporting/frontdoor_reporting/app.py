@@ -9,14 +9,21 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, HTTPException, Query
 from faststream import AckPolicy
-from faststream.params import NoCast
-from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.params import NoCast
 from pydantic import BaseModel
 
 from frontdoor_shared.contracts import ContactRoutedEvent
 from frontdoor_shared.health import health_router
-from frontdoor_shared.kafka import ping_broker, raw_bodies, DeadLetter, DeliveryAttempts, ensure_topics, make_broker, with_dead_letters
+from frontdoor_shared.kafka import (
+    DeadLetter,
+    DeliveryAttempts,
+    ensure_topics,
+    make_broker,
+    ping_broker,
+    raw_bodies,
+    with_dead_letters,
+)
 from frontdoor_shared.logging import get_logger
 from frontdoor_shared.mongo import make_client, ping
 from frontdoor_shared.projection import Projector
@@ -107,8 +114,12 @@ def create_app(settings: ReportingSettings) -> FastAPI:
         if first_day and last_day and first_day > last_day:
             raise HTTPException(422, detail=f"'from' ({first_day}) is after 'to' ({last_day})")
         rows = [
-            StatsRow(day=row["_id"]["day"], channel=row["_id"]["channel"], destination=row["_id"]["destination"],
-                     contacts=row["contacts"])
+            StatsRow(
+                day=row["_id"]["day"],
+                channel=row["_id"]["channel"],
+                destination=row["_id"]["destination"],
+                contacts=row["contacts"],
+            )
             async for row in await database[CONTACTS].aggregate(stats_pipeline(first_day, last_day))
         ]
         return Stats(total=sum(row.contacts for row in rows), rows=rows)
@@ -116,4 +127,3 @@ def create_app(settings: ReportingSettings) -> FastAPI:
     app.state.broker = broker
     app.state.mongo = mongo
     return app
-

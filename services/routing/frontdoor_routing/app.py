@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from aiokafka.errors import ProducerFenced
 from aiokafka.structs import TopicPartition
 from fastapi import FastAPI
 from faststream import AckPolicy
-from faststream.params import NoCast
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.params import NoCast
 
 from frontdoor_shared.contracts import ContactReceivedEvent, ContactRoutedEvent
 from frontdoor_shared.health import health_router
-from frontdoor_shared.kafka import ping_broker, raw_bodies, ensure_topics, make_broker, message_context, underlying_producer, with_dead_letters
+from frontdoor_shared.kafka import (
+    ensure_topics,
+    make_broker,
+    message_context,
+    ping_broker,
+    raw_bodies,
+    underlying_producer,
+    with_dead_letters,
+)
 from frontdoor_shared.logging import get_logger
 from frontdoor_shared.topics import Topics
 
@@ -38,7 +46,8 @@ def build_broker(settings: RoutingSettings, rules: RuleSet) -> KafkaBroker:
     routed_out = broker.publisher(
         topics.contacts_routed,
         title="contacts.routed (published by routing)",
-        description="Every routing decision with the contact, keyed by contact id; consumed by complaints and reporting",
+        description="Every routing decision with the contact, keyed by contact id; "
+        "consumed by complaints and reporting",
         schema=ContactRoutedEvent,
     )
     queues_out = {
@@ -92,7 +101,9 @@ def build_broker(settings: RoutingSettings, rules: RuleSet) -> KafkaBroker:
                     with message_context(letter.record):
                         log.warning("contact dead-lettered", reason=letter.reason)
                     sends.append(
-                        await dead_letters_out.publish(letter.value, key=letter.key, headers=letter.headers, no_confirm=True)
+                        await dead_letters_out.publish(
+                            letter.value, key=letter.key, headers=letter.headers, no_confirm=True
+                        )
                     )
                 await asyncio.gather(*sends)
                 await producer.send_offsets_to_transaction(_next_offsets(records), group)
@@ -106,7 +117,9 @@ def build_broker(settings: RoutingSettings, rules: RuleSet) -> KafkaBroker:
             return
         for item in routed:
             event = item.event
-            with message_context(item.record, event_id=str(event.causation_id), correlation_id=str(event.correlation_id)):
+            with message_context(
+                item.record, event_id=str(event.causation_id), correlation_id=str(event.correlation_id)
+            ):
                 log.info(
                     "contact routed",
                     contact_id=str(event.payload.contact_id),
@@ -147,4 +160,3 @@ def create_app(settings: RoutingSettings) -> FastAPI:
     app.state.broker = broker
     app.state.rules = rules
     return app
-

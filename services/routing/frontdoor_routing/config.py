@@ -127,7 +127,10 @@ def load_rules(path: Path, directory: Directory) -> RuleSet:
             problems.append(f"rule {entry.id!r} is defined twice")
         seen.add(entry.id)
         if entry.target.destination not in directory:
-            problems.append(f"rule {entry.id!r}, field target.destination: unknown department or agency {entry.target.destination!r}")
+            problems.append(
+                f"rule {entry.id!r}, field target.destination: "
+                f"unknown department or agency {entry.target.destination!r}"
+            )
         if any(not words_of(phrase) for phrase in entry.when.words):
             problems.append(f"rule {entry.id!r}, field when.words: a phrase has no letters or digits")
     if parsed.default.destination not in directory:
@@ -158,8 +161,4 @@ def load_rules(path: Path, directory: Directory) -> RuleSet:
 
 def _phrase(text: str) -> tuple[str, ...]:
     """Words of a configured phrase, keeping a trailing `*` on a word as a prefix match."""
-    return tuple(
-        word + ("*" if token.endswith("*") else "")
-        for token in text.split()
-        for word in words_of(token)
-    )
+    return tuple(word + ("*" if token.endswith("*") else "") for token in text.split() for word in words_of(token))

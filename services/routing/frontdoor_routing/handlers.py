@@ -73,7 +73,6 @@ def route_records(
             continue
         try:
             routed.append(replace(route(received, rules, topics, now), record=record))
-        except Exception as error:  # noqa: BLE001 - routing is deterministic: retrying cannot help
+        except Exception as error:
             dead.append(DeadLetter(record, f"routing failed: {error!r}", type(error).__name__, consumer_group))
     return routed, dead
-

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
@@ -133,4 +132,3 @@ class ContactRouted(Contract):
     due_by: AwareDatetime
     routed_at: AwareDatetime
     contact: ContactReceived = Field(description="The contact as received, for the team that works it")
-

@@ -29,7 +29,9 @@ class Envelope(Contract):
     causation_id: UUID | None = Field(default=None, description="The event this one follows from")
 
     @classmethod
-    def new(cls, payload: Contract, *, producer: str, cause: Envelope | None = None, event_id: UUID | None = None) -> Self:
+    def new(
+        cls, payload: Contract, *, producer: str, cause: Envelope | None = None, event_id: UUID | None = None
+    ) -> Self:
         """A fresh event; with `cause`, it joins the cause's correlation and names it as causation."""
         own_id = event_id or uuid4()
         return cls(
@@ -67,4 +69,3 @@ def derived_event_id(cause_event_id: UUID, what: str) -> UUID:
     redelivery as the event they already have.
     """
     return uuid5(cause_event_id, what)
-

@@ -122,7 +122,9 @@ class RuleSet:
             reasons = rule.conditions.explain_match(contact, words)
             if reasons is not None:
                 because = "; ".join(reasons) if reasons else "matches every contact"
-                return self._decision(contact, rule.target, rule.id, f"rule {rule.id!r} ({rule.description}): {because}")
+                return self._decision(
+                    contact, rule.target, rule.id, f"rule {rule.id!r} ({rule.description}): {because}"
+                )
         return self._decision(contact, self.default, "default", self.default_reason)
 
     def _decision(self, contact: ContactReceived, target: Target, rule_id: str, reason: str) -> RoutingDecision:
