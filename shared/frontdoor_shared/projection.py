@@ -15,15 +15,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.params import NoCast
 from pydantic import ValidationError
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, PyMongoError
 
 from .contracts import Envelope
-from .kafka import DeadLetter, DeliveryAttempts, message_context
+from .kafka import DeadLetter, DeliveryAttempts, message_context, raw_bodies
 from .logging import get_logger
 from .mongo import OUTAGES
+from .topics import Topics
 
 log = get_logger(__name__)
 
@@ -99,3 +104,60 @@ class Projector(Generic[E]):
         with message_context(letter.record):
             log.warning("message dead-lettered", reason=letter.reason, dead_letter_topic=letter.topic)
         await self.publish_dead_letter(letter)
+
+
+def subscribe_projection(
+    broker: KafkaBroker,
+    *,
+    service: str,
+    topic: str,
+    consumer_group: str,
+    event: type[E],
+    collection: AsyncCollection,
+    writes_for: Callable[[E], Sequence[UpdateOne]],
+    batch_size: int,
+    max_delivery_attempts: int,
+) -> Projector[E]:
+    """Wire a batch subscriber on `topic` that projects `event` into `collection`.
+
+    Reads only committed messages (routing publishes in transactions), commits
+    offsets after the write, and rewinds the batch when it could not be written.
+    """
+    dead_letters_out = broker.publisher(
+        Topics.dead_letters(topic),
+        title=f"{Topics.dead_letters(topic)} (published by {service})",
+        description=f"Messages on {topic} the {service} service could not project: original bytes and headers, "
+        "with x-dead-letter-reason",
+        schema=bytes,
+    )
+
+    async def publish_dead_letter(letter: DeadLetter) -> None:
+        await dead_letters_out.publish(letter.value, key=letter.key, headers=letter.headers)
+
+    projector = Projector(
+        event=event,
+        collection=collection,
+        writes_for=writes_for,
+        publish_dead_letter=publish_dead_letter,
+        consumer_group=consumer_group,
+        attempts=DeliveryAttempts(max_delivery_attempts),
+    )
+
+    @broker.subscriber(
+        topic,
+        group_id=consumer_group,
+        batch=True,
+        max_records=batch_size,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        ack_policy=AckPolicy.MANUAL,
+        decoder=raw_bodies,
+        include_in_schema=False,  # documented by its publisher; the projector parses the bytes itself
+    )
+    async def project_batch(body: NoCast[list[bytes]], message: KafkaMessage) -> None:
+        if await projector.project(message.raw_message):
+            await message.ack()
+        else:
+            await message.nack()
+
+    return projector

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 from pymongo import AsyncMongoClient
@@ -12,49 +12,13 @@ from frontdoor_complaints.app import create_app as complaints_app
 from frontdoor_complaints.settings import ComplaintsSettings
 from frontdoor_reporting.app import create_app as reporting_app
 from frontdoor_reporting.settings import ReportingSettings
-from frontdoor_shared.contracts import (
-    Channel,
-    ContactKind,
-    ContactReceived,
-    ContactRouted,
-    ContactRoutedEvent,
-    DestinationKind,
-)
+from frontdoor_shared.contracts import ContactKind
 from frontdoor_shared.topics import Topics
+from tests.factories import JANUARY_2010, a_routed_event
 from tests.kafka_tools import header, produce, read_topics
 
-WHEN = datetime(2010, 1, 11, 10, 0, tzinfo=UTC)
-
-
-def routed(
-    kind: ContactKind = ContactKind.SERVICE_REQUEST,
-    destination: str = "waste_recycling",
-    routed_at: datetime = WHEN,
-    contact_id: uuid.UUID | None = None,
-) -> ContactRoutedEvent:
-    contact = ContactReceived(
-        contact_id=contact_id or uuid.uuid4(),
-        channel=Channel.PHONE,
-        channel_reference="call-1",
-        kind=kind,
-        text="Bins not collected in the snow",
-        received_at=WHEN,
-    )
-    payload = ContactRouted(
-        contact_id=contact.contact_id,
-        destination=destination,
-        destination_kind=DestinationKind.DEPARTMENT,
-        queue=f"queue.{destination}",
-        kind=kind,
-        priority=40,
-        rule_id="bins",
-        rules_version="t",
-        reason="test",
-        due_by=WHEN + timedelta(days=2),
-        routed_at=routed_at,
-        contact=contact,
-    )
-    return ContactRoutedEvent.new(payload, producer="test")
+WHEN = JANUARY_2010
+routed = a_routed_event
 
 
 async def wait_for_total(client: httpx.AsyncClient, total: int, tries: int = 120) -> dict:

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from uuid import uuid4
 
 import pytest
@@ -6,24 +6,10 @@ from pydantic import ValidationError
 
 from frontdoor_deploy.contracts import drifted_contracts
 from frontdoor_shared.contracts import (
-    Channel,
-    ContactKind,
-    ContactReceived,
     ContactReceivedEvent,
     derived_event_id,
 )
-
-
-def a_contact(**overrides) -> ContactReceived:
-    fields = {
-        "contact_id": uuid4(),
-        "channel": Channel.WEB,
-        "channel_reference": "web-1",
-        "kind": ContactKind.SERVICE_REQUEST,
-        "text": "My bin was not emptied",
-        "received_at": datetime(2010, 1, 5, 9, 30, tzinfo=UTC),
-    }
-    return ContactReceived(**(fields | overrides))
+from tests.factories import a_contact
 
 
 def test_event_round_trips_through_json():

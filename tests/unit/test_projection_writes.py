@@ -1,44 +1,17 @@
-from datetime import UTC, datetime, timedelta
-from uuid import uuid4
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from frontdoor_complaints.cases import Procedure, case_writes, procedure_for
 from frontdoor_complaints.settings import ComplaintsSettings
 from frontdoor_reporting.projections import contact_writes, council_day
-from frontdoor_shared.contracts import (
-    Channel,
-    ContactKind,
-    ContactReceived,
-    ContactRouted,
-    ContactRoutedEvent,
-    DestinationKind,
-)
+from frontdoor_shared.contracts import Channel, ContactKind
+from tests.factories import a_routed_event
 
 LONDON = ZoneInfo("Europe/London")
 
 
-def routed(kind=ContactKind.SERVICE_REQUEST, destination="waste_recycling", received_at=None):
-    received_at = received_at or datetime(2010, 1, 11, 10, tzinfo=UTC)
-    contact = ContactReceived(
-        contact_id=uuid4(), channel=Channel.EMAIL, channel_reference="m-1", kind=kind, text="t", received_at=received_at
-    )
-    return ContactRoutedEvent.new(
-        ContactRouted(
-            contact_id=contact.contact_id,
-            destination=destination,
-            destination_kind=DestinationKind.DEPARTMENT,
-            queue="q",
-            kind=kind,
-            priority=1,
-            rule_id="r1",
-            rules_version="v",
-            reason="r",
-            due_by=received_at + timedelta(days=1),
-            routed_at=received_at,
-            contact=contact,
-        ),
-        producer="test",
-    )
+def routed(kind=ContactKind.SERVICE_REQUEST, destination="waste_recycling"):
+    return a_routed_event(kind, destination, channel=Channel.EMAIL)
 
 
 def test_council_day_is_local_time():

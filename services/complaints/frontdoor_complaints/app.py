@@ -8,26 +8,19 @@ from functools import partial
 from typing import Literal
 
 from fastapi import FastAPI, HTTPException, Query
-from faststream import AckPolicy
-from faststream.kafka.annotations import KafkaMessage
-from faststream.params import NoCast
 from pydantic import BaseModel
 
 from frontdoor_shared.contracts import ContactRoutedEvent
 from frontdoor_shared.health import health_router
 from frontdoor_shared.kafka import (
-    DeadLetter,
-    DeliveryAttempts,
     ensure_topics,
     make_broker,
     ping_broker,
-    raw_bodies,
     with_dead_letters,
 )
 from frontdoor_shared.logging import get_logger
 from frontdoor_shared.mongo import make_client, ping
-from frontdoor_shared.projection import Projector
-from frontdoor_shared.topics import Topics
+from frontdoor_shared.projection import subscribe_projection
 
 from .cases import CASES, case_writes
 from .settings import ComplaintsSettings
@@ -54,41 +47,17 @@ def create_app(settings: ComplaintsSettings) -> FastAPI:
     mongo = make_client(settings, SERVICE)
     cases = mongo[settings.mongodb_database][CASES]
     broker = make_broker(settings, SERVICE)
-    dead_letters_out = broker.publisher(
-        Topics.dead_letters(topics.contacts_routed),
-        title="contacts.routed.dlq (published by complaints)",
-        description="Messages on contacts.routed the complaints service could not project",
-        schema=bytes,
-    )
-
-    async def publish_dead_letter(letter: DeadLetter) -> None:
-        await dead_letters_out.publish(letter.value, key=letter.key, headers=letter.headers)
-
-    projector = Projector(
+    subscribe_projection(
+        broker,
+        service=SERVICE,
+        topic=topics.contacts_routed,
+        consumer_group=group,
         event=ContactRoutedEvent,
         collection=cases,
         writes_for=partial(case_writes, statutory_teams=settings.statutory_teams),
-        publish_dead_letter=publish_dead_letter,
-        consumer_group=group,
-        attempts=DeliveryAttempts(settings.max_delivery_attempts),
+        batch_size=settings.complaints_batch_size,
+        max_delivery_attempts=settings.max_delivery_attempts,
     )
-
-    @broker.subscriber(
-        topics.contacts_routed,
-        group_id=group,
-        batch=True,
-        max_records=settings.complaints_batch_size,
-        auto_offset_reset="earliest",
-        isolation_level="read_committed",
-        ack_policy=AckPolicy.MANUAL,
-        decoder=raw_bodies,
-        include_in_schema=False,  # documented by the publisher: a consumer parses the bytes itself
-    )
-    async def on_contacts_routed(body: NoCast[list[ContactRoutedEvent]], message: KafkaMessage) -> None:
-        if await projector.project(message.raw_message):
-            await message.ack()
-        else:
-            await message.nack()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
