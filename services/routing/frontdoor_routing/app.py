@@ -15,7 +15,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.params import NoCast
 
-from frontdoor_shared.contracts import ContactReceivedEvent, ContactRoutedEvent
+from frontdoor_shared.contracts import ContactRoutedEvent
 from frontdoor_shared.health import health_router
 from frontdoor_shared.kafka import (
     ensure_topics,
@@ -79,7 +79,7 @@ def build_broker(settings: RoutingSettings, rules: RuleSet) -> KafkaBroker:
         decoder=raw_bodies,
         include_in_schema=False,  # documented by the publisher: a consumer parses the bytes itself
     )
-    async def on_contacts_received(body: NoCast[list[ContactReceivedEvent]], message: KafkaMessage) -> None:
+    async def on_contacts_received(body: NoCast[list[bytes]], message: KafkaMessage) -> None:
         """Route a batch in one Kafka transaction: outputs and consumed offsets commit together or not at all."""
         records = message.raw_message
         routed, dead = route_records(records, rules, topics, group)
