@@ -106,6 +106,69 @@ def contracts(args: argparse.Namespace) -> int:
     return 0
 
 
+def routing_explain(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+    from uuid import uuid4
+
+    from pydantic import ValidationError
+
+    from frontdoor_routing.explain import decision_as_dict, decision_as_text
+    from frontdoor_shared.contracts import ContactReceived
+
+    rules = _load_rules(args.rules, args.directory)
+    try:
+        contact = ContactReceived(
+            contact_id=uuid4(),
+            channel=args.channel,
+            channel_reference="explain",
+            kind=args.kind,
+            subject=args.subject,
+            text=args.text,
+            location={"postcode": args.postcode, "ward": args.ward} if args.postcode or args.ward else None,
+            received_at=datetime.fromisoformat(args.at) if args.at else datetime.now(UTC),
+        )
+    except (ValidationError, ValueError) as error:
+        raise RuntimeError(f"not a contact that can be routed: {error}") from None
+    decision = rules.decide(contact)
+    print(json.dumps(decision_as_dict(decision), indent=2) if args.json else decision_as_text(decision))
+    return 0
+
+
+def routing_simulate(args: argparse.Namespace) -> int:
+    import asyncio
+    from datetime import date
+
+    from frontdoor_routing.explain import simulate
+    from frontdoor_routing.past_contacts import received_between
+    from frontdoor_routing.settings import RoutingSettings
+
+    settings = RoutingSettings()
+    current = _load_rules(None, args.directory)
+    candidate = _load_rules(args.rules, args.directory)
+    first, last = date.fromisoformat(args.first), date.fromisoformat(args.last)
+    if first > last:
+        raise RuntimeError(f"--from {first} is after --to {last}")
+
+    async def replay():
+        return [contact async for contact in received_between(settings, first, last, current.zone)]
+
+    report = simulate(asyncio.run(replay()), current, candidate)
+    print(json.dumps(report.as_dict(), indent=2) if args.json else report.as_text())
+    return 0
+
+
+def _load_rules(rules_path: str | None, directory_path: str | None):
+    from frontdoor_routing.config import ConfigError, load_directory, load_rules
+    from frontdoor_routing.settings import RoutingSettings
+
+    defaults = RoutingSettings()
+    try:
+        directory = load_directory(Path(directory_path) if directory_path else defaults.routing_directory_path)
+        return load_rules(Path(rules_path) if rules_path else defaults.routing_rules_path, directory)
+    except ConfigError as error:
+        raise RuntimeError(str(error)) from None
+
+
 def _http(method: str, url: str, body: object | None = None) -> dict:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method, headers={"content-type": "application/json"})
@@ -127,6 +190,29 @@ def main(argv: list[str] | None = None) -> int:
     command = commands.add_parser("contracts", help="write the event JSON Schemas and the AsyncAPI document")
     command.add_argument("--check", action="store_true", help="fail if the committed files differ from the code")
     command.set_defaults(run=contracts)
+    routing = commands.add_parser("routing", help="explain a routing decision, or try rules against past contacts")
+    routing_commands = routing.add_subparsers(dest="routing_command", required=True)
+    explain = routing_commands.add_parser("explain", help="show where a contact would go, and why")
+    explain.add_argument("text", help="what the customer wrote or said")
+    explain.add_argument("--channel", default="web", help="phone, face_to_face, web, email, ... (default web)")
+    explain.add_argument("--kind", default="unclassified", help="the kind the channel gave, if any")
+    explain.add_argument("--subject")
+    explain.add_argument("--postcode")
+    explain.add_argument("--ward")
+    explain.add_argument("--at", help="when it was received, ISO 8601 with offset (default now)")
+    explain.add_argument("--rules", help="rules file (default: the rules in force)")
+    explain.add_argument("--directory", help="directory file (default: the directory in force)")
+    explain.add_argument("--json", action="store_true", help="the whole decision as one JSON object")
+    explain.set_defaults(run=routing_explain)
+    sim = routing_commands.add_parser(
+        "simulate", help="replay stored contacts through candidate rules; publishes nothing"
+    )
+    sim.add_argument("--rules", required=True, help="the candidate rules file")
+    sim.add_argument("--from", dest="first", required=True, help="first day, YYYY-MM-DD")
+    sim.add_argument("--to", dest="last", required=True, help="last day, YYYY-MM-DD")
+    sim.add_argument("--directory", help="directory file (default: the directory in force)")
+    sim.add_argument("--json", action="store_true")
+    sim.set_defaults(run=routing_simulate)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

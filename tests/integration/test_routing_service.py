@@ -57,7 +57,7 @@ async def test_bad_messages_go_to_the_dead_letter_topic_and_the_next_good_one_fl
     routed = ContactRoutedEvent.model_validate_json(record.value)
     assert routed.payload.contact_id == good.payload.contact_id
     assert routed.payload.destination == "waste_recycling"
-    assert routed.payload.rules_version == app.state.rules.version
+    assert routed.payload.rules_version == app.state.rulebook.current.version
     assert routed.causation_id == good.event_id and routed.correlation_id == good.correlation_id
     assert record.key == str(good.payload.contact_id).encode()
 

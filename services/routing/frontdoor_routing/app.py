@@ -9,7 +9,7 @@ from typing import Any
 
 from aiokafka.errors import ProducerFenced
 from aiokafka.structs import TopicPartition
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -29,16 +29,16 @@ from frontdoor_shared.kafka import (
 from frontdoor_shared.logging import get_logger
 from frontdoor_shared.topics import Topics
 
-from .config import load_directory, load_rules
-from .domain.rules import RuleSet
+from .config import ConfigError, load_directory
 from .handlers import route_records
+from .rulebook import RuleBook
 from .settings import RoutingSettings
 
 log = get_logger(__name__)
 SERVICE = "routing"
 
 
-def build_broker(settings: RoutingSettings, rules: RuleSet) -> KafkaBroker:
+def build_broker(settings: RoutingSettings, rulebook: RuleBook) -> KafkaBroker:
     topics = settings.topics
     group = settings.group_id(SERVICE)
     broker = make_broker(settings, SERVICE, transactional_id=settings.transactional_id)
@@ -57,7 +57,7 @@ def build_broker(settings: RoutingSettings, rules: RuleSet) -> KafkaBroker:
             description=f"Contacts for {destination.name} to work, keyed by contact id",
             schema=ContactRoutedEvent,
         )
-        for destination in rules.directory
+        for destination in rulebook.directory
     }
     dead_letters_out = broker.publisher(
         Topics.dead_letters(topics.contacts_received),
@@ -82,7 +82,7 @@ def build_broker(settings: RoutingSettings, rules: RuleSet) -> KafkaBroker:
     async def on_contacts_received(body: NoCast[list[bytes]], message: KafkaMessage) -> None:
         """Route a batch in one Kafka transaction: outputs and consumed offsets commit together or not at all."""
         records = message.raw_message
-        routed, dead = route_records(records, rules, topics, group)
+        routed, dead = route_records(records, rulebook.current, topics, group)
         producer = underlying_producer(broker)
         try:
             async with producer.transaction():
@@ -141,22 +141,44 @@ def _next_offsets(records: Any) -> dict[TopicPartition, int]:
 
 def create_app(settings: RoutingSettings) -> FastAPI:
     directory = load_directory(settings.routing_directory_path)
-    rules = load_rules(settings.routing_rules_path, directory)
-    broker = build_broker(settings, rules)
+    rulebook = RuleBook(settings.routing_rules_path, directory)
+    broker = build_broker(settings, rulebook)
     topics = settings.topics
+
+    async def watch_rules_file() -> None:
+        while True:
+            await asyncio.sleep(settings.routing_reload_seconds)
+            rulebook.reload_if_changed()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        names = [topics.contacts_received, topics.contacts_routed, *(topics.queue(d.code) for d in directory)]
+        names = [topics.contacts_received, topics.contacts_routed, *(topics.queue(d.queue) for d in directory)]
         await ensure_topics(settings, with_dead_letters(names))
         await broker.start()
-        log.info("routing started", rules_version=rules.version, destinations=len(directory))
+        watcher = asyncio.create_task(watch_rules_file())
+        log.info("routing started", rules_version=rulebook.current.version, destinations=len(directory))
         yield
+        watcher.cancel()
         await broker.stop()
         log.info("routing stopped")
 
     app = FastAPI(title="Frontdoor routing", lifespan=lifespan)
     app.include_router(health_router({"kafka": partial(ping_broker, broker)}))
+
+    @app.get("/v1/rules", tags=["rules"])
+    async def rules_in_force() -> dict[str, object]:
+        """The rules version in force, when it was loaded, and why the last reload failed, if it did."""
+        return rulebook.status()
+
+    @app.post("/v1/rules/reload", tags=["rules"])
+    async def reload_rules() -> dict[str, object]:
+        """Load the rules file again now; a bad file is refused and the rules in force stay."""
+        try:
+            rulebook.reload()
+        except ConfigError as error:
+            raise HTTPException(422, detail={"error": str(error), **rulebook.status()}) from None
+        return rulebook.status()
+
     app.state.broker = broker
-    app.state.rules = rules
+    app.state.rulebook = rulebook
     return app

@@ -10,15 +10,18 @@ from typing import Any
 from pydantic import ValidationError
 
 from frontdoor_shared.contracts import (
+    ContactReceived,
     ContactReceivedEvent,
     ContactRouted,
     ContactRoutedEvent,
+    EscalationTarget,
+    RunnerUp,
     derived_event_id,
 )
 from frontdoor_shared.kafka import DeadLetter
 from frontdoor_shared.topics import Topics
 
-from .domain.rules import RuleSet
+from .domain.rules import RoutingDecision, RuleSet
 
 PRODUCER = "routing"
 
@@ -31,31 +34,47 @@ class Routed:
     """The consumed message it came from."""
 
 
-def route(received: ContactReceivedEvent, rules: RuleSet, topics: Topics, now: datetime) -> Routed:
-    contact = received.payload
-    decision = rules.decide(contact)
-    queue = topics.queue(decision.destination.code)
-    routed = ContactRouted(
+def routed_payload(contact: ContactReceived, decision: RoutingDecision, topics: Topics, now: datetime) -> ContactRouted:
+    return ContactRouted(
         contact_id=contact.contact_id,
         destination=decision.destination.code,
+        destination_name=decision.destination.name,
         destination_kind=decision.destination.kind,
-        queue=queue,
-        kind=contact.kind,
+        queue=topics.queue(decision.destination.queue),
+        kind=decision.kind,
         priority=decision.priority,
         rule_id=decision.rule_id,
         rules_version=decision.rules_version,
         reason=decision.reason,
+        matched_facts=decision.facts,
+        runner_up=RunnerUp(rule_id=decision.runner_up.rule_id, destination=decision.runner_up.destination)
+        if decision.runner_up
+        else None,
+        safeguarding=decision.safeguarding,
+        statutory_procedure=decision.statutory,
+        escalation=tuple(
+            EscalationTarget(
+                destination=t.destination,
+                priority=t.priority,
+                timeout_minutes=max(1, int(t.timeout.total_seconds() // 60)),
+            )
+            for t in decision.escalation
+        ),
         due_by=decision.due_by,
         routed_at=now,
         contact=contact,
     )
+
+
+def route(received: ContactReceivedEvent, rules: RuleSet, topics: Topics, now: datetime) -> Routed:
+    payload = routed_payload(received.payload, rules.decide(received.payload), topics, now)
     event = ContactRoutedEvent.new(
-        routed,
+        payload,
         producer=PRODUCER,
         cause=received,
         event_id=derived_event_id(received.event_id, "contact.routed"),
     )
-    return Routed(event, queue)
+    return Routed(event, payload.queue)
 
 
 def route_records(

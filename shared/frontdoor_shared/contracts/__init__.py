@@ -10,8 +10,10 @@ from .contact import (
     Coordinates,
     CustomerFlag,
     DestinationKind,
+    EscalationTarget,
     Location,
     OnBehalfOf,
+    RunnerUp,
     UkPostcode,
 )
 from .envelope import EVENTS, ContactReceivedEvent, ContactRoutedEvent, Envelope, derived_event_id
@@ -30,8 +32,10 @@ __all__ = [
     "CustomerFlag",
     "DestinationKind",
     "Envelope",
+    "EscalationTarget",
     "Location",
     "OnBehalfOf",
+    "RunnerUp",
     "UkPostcode",
     "derived_event_id",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
@@ -119,16 +119,44 @@ class ContactReceived(Contract):
     received_at: AwareDatetime
 
 
+class RunnerUp(Contract):
+    """The rule that would have decided had the winning rule not matched."""
+
+    rule_id: Code
+    destination: Code
+
+
+class EscalationTarget(Contract):
+    """Where a contact is offered next if it is not accepted in time."""
+
+    destination: Code
+    priority: int = Field(ge=0, le=100)
+    timeout_minutes: int = Field(ge=1)
+
+
 class ContactRouted(Contract):
     contact_id: UUID
     destination: Code = Field(description="Code of the department or partner agency")
+    destination_name: ShortText
     destination_kind: DestinationKind
     queue: str = Field(description="The queue topic the contact was published to")
     kind: ContactKind = Field(description="The kind of contact as routing classified it")
     priority: int = Field(ge=0, le=100, description="Higher is more urgent")
     rule_id: Code
     rules_version: ShortText
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    matched_facts: tuple[Annotated[str, StringConstraints(max_length=1000)], ...] = Field(
+        default=(), description="The facts about the contact that decided its kind and destination"
+    )
+    runner_up: RunnerUp | None = None
+    safeguarding: bool = Field(default=False, description="Sent for a risk of harm to a child or vulnerable adult")
+    statutory_procedure: Literal["adult_social_care", "childrens_social_care"] | None = Field(
+        default=None, description="Set when the contact is a statutory social care complaint"
+    )
+    escalation: tuple[EscalationTarget, ...] = Field(
+        default=(), description="Where the contact is offered next, in order, if not accepted by due_by"
+    )
+    escalation_step: int = Field(default=0, ge=0, description="0 for the first decision, then 1, 2, ... per escalation")
     due_by: AwareDatetime
     routed_at: AwareDatetime
     contact: ContactReceived = Field(description="The contact as received, for the team that works it")

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from frontdoor_shared.contracts import DestinationKind
 
+from .hours import ServiceHours
+
 
 @dataclass(frozen=True)
 class Destination:
@@ -15,6 +17,18 @@ class Destination:
     kind: DestinationKind
     accepts: frozenset[str]
     """The kinds of contact this destination takes (service_request, complaint, ...)."""
+    hours: ServiceHours | None = None
+    """When the queue is staffed; None means always."""
+    out_of_hours: str | None = None
+    """Where contacts go while this destination is closed."""
+    overflow: str | None = None
+    """Where a contact goes when no one here accepts it within its timeout."""
+    statutory_complaints: str | None = None
+    """For a statutory complaints team: the procedure it runs."""
+
+    @property
+    def queue(self) -> str:
+        return self.code
 
 
 @dataclass(frozen=True)

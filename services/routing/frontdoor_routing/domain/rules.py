@@ -1,26 +1,61 @@
 """Routing rules: an ordered list, first match wins, with a default target for the rest.
 
-Pure logic: no I/O, no clock. `decide` takes the contact and the moment and
-returns the decision with a reason a person can read.
+Pure logic: no I/O, no clock. `RuleSet.decide` takes a contact and returns the
+decision with the facts that matched, the runner-up and a reason a person can read.
+The moment a contact is judged by (rules on time, service hours) is when it was
+received, so the same contact always gets the same decision.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from frontdoor_shared.contracts import Channel, ContactKind, ContactReceived, CustomerFlag
 
+from .classify import Classification, Cues, classify
 from .directory import Destination, Directory
-from .text import contains_phrase, words_of
+from .text import Phrase, PhraseMatcher, words_of
 
 
 @dataclass(frozen=True)
 class Target:
     destination: str
     priority: int
-    due_within: timedelta
+    timeout: timedelta
+    """How long the destination has to accept the contact before it is offered to the next target."""
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    days: frozenset[int]
+    starts: time
+    ends: time
+    """When `ends` is before `starts` the window runs past midnight; when equal, it is the whole day."""
+
+    def contains(self, moment: datetime, zone: ZoneInfo) -> bool:
+        local = moment.astimezone(zone)
+        now = local.time()
+        if self.starts == self.ends:
+            return local.weekday() in self.days
+        if self.starts < self.ends:
+            return local.weekday() in self.days and self.starts <= now < self.ends
+        if now >= self.starts:
+            return local.weekday() in self.days
+        return (local.weekday() - 1) % 7 in self.days and now < self.ends
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What is known of a contact when rules are tried: worked out once, used by every rule."""
+
+    contact: ContactReceived
+    kind: ContactKind
+    phrases: frozenset[Phrase]
+    moment: datetime
+    zone: ZoneInfo
 
 
 @dataclass(frozen=True)
@@ -31,57 +66,82 @@ class Conditions:
     kinds: frozenset[ContactKind] = frozenset()
     categories: frozenset[str] = frozenset()
     service_codes: frozenset[str] = frozenset()
-    phrases: tuple[tuple[str, ...], ...] = ()
+    phrases: frozenset[Phrase] = frozenset()
     wards: frozenset[str] = frozenset()
     postcode_districts: frozenset[str] = frozenset()
     customer_flags: frozenset[CustomerFlag] = frozenset()
     on_behalf_of: bool | None = None
+    time: TimeWindow | None = None
 
-    def explain_match(self, contact: ContactReceived, words: tuple[str, ...]) -> list[str] | None:
-        """The reasons the contact matches, or None when it does not."""
-        reasons: list[str] = []
+    def match(self, facts: Facts) -> list[str] | None:
+        """The facts that make the contact match, or None when it does not."""
+        contact = facts.contact
+        matched: list[str] = []
         if self.channels:
             if contact.channel not in self.channels:
                 return None
-            reasons.append(f"channel is {contact.channel.value}")
+            matched.append(f"channel is {contact.channel.value}")
         if self.kinds:
-            if contact.kind not in self.kinds:
+            if facts.kind not in self.kinds:
                 return None
-            reasons.append(f"kind is {contact.kind.value}")
+            matched.append(f"kind is {facts.kind.value}")
         if self.categories:
             if contact.category not in self.categories:
                 return None
-            reasons.append(f"category is {contact.category}")
+            matched.append(f"category is {contact.category}")
         if self.service_codes:
             if contact.service_code not in self.service_codes:
                 return None
-            reasons.append(f"service code is {contact.service_code}")
+            matched.append(f"service code is {contact.service_code}")
         if self.phrases:
-            found = [" ".join(phrase) for phrase in self.phrases if contains_phrase(words, phrase)]
+            found = self.phrases & facts.phrases
             if not found:
                 return None
-            reasons.append("text mentions " + ", ".join(repr(phrase) for phrase in found))
+            matched.append("text mentions " + ", ".join(repr(" ".join(p)) for p in sorted(found)))
         location = contact.location
         if self.wards:
             ward = location.ward if location else None
             if ward is None or ward.casefold() not in self.wards:
                 return None
-            reasons.append(f"ward is {ward}")
+            matched.append(f"ward is {ward}")
         if self.postcode_districts:
             district = postcode_district(location.postcode) if location and location.postcode else None
             if district is None or district not in self.postcode_districts:
                 return None
-            reasons.append(f"postcode district is {district}")
+            matched.append(f"postcode district is {district}")
         if self.customer_flags:
             flagged = sorted(flag.value for flag in self.customer_flags & contact.customer_flags)
             if not flagged:
                 return None
-            reasons.append("customer is flagged " + ", ".join(flagged))
+            matched.append("customer is flagged " + ", ".join(flagged))
         if self.on_behalf_of is not None:
             if (contact.on_behalf_of is not None) != self.on_behalf_of:
                 return None
-            reasons.append("raised by a councillor" if self.on_behalf_of else "not councillors' casework")
-        return reasons
+            matched.append("raised by a councillor" if self.on_behalf_of else "not councillors' casework")
+        if self.time is not None:
+            if not self.time.contains(facts.moment, facts.zone):
+                return None
+            matched.append(f"received {facts.moment.astimezone(facts.zone):%a %H:%M}")
+        return matched
+
+    def covers(self, other: Conditions) -> bool:
+        """True when every contact `other` matches is matched by these conditions too."""
+
+        def wider(mine: frozenset, theirs: frozenset) -> bool:
+            return not mine or (bool(theirs) and theirs <= mine)
+
+        return (
+            wider(self.channels, other.channels)
+            and wider(self.kinds, other.kinds)
+            and wider(self.categories, other.categories)
+            and wider(self.service_codes, other.service_codes)
+            and wider(self.phrases, other.phrases)
+            and wider(self.wards, other.wards)
+            and wider(self.postcode_districts, other.postcode_districts)
+            and wider(self.customer_flags, other.customer_flags)
+            and (self.on_behalf_of is None or self.on_behalf_of == other.on_behalf_of)
+            and (self.time is None or self.time == other.time)
+        )
 
 
 def postcode_district(postcode: str) -> str:
@@ -95,17 +155,41 @@ class Rule:
     id: str
     description: str
     conditions: Conditions
-    target: Target
+    targets: tuple[Target, ...]
+    """The first target, then where the contact is offered next if it is not accepted in time."""
+
+
+@dataclass(frozen=True)
+class Match:
+    rule_id: str
+    destination: str
+    facts: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class RoutingDecision:
     destination: Destination
+    kind: ContactKind
     priority: int
     due_by: datetime
     rule_id: str
     rules_version: str
     reason: str
+    facts: tuple[str, ...]
+    runner_up: Match | None
+    safeguarding: bool
+    statutory: str | None
+    """The statutory complaints procedure, when the contact is a statutory complaint."""
+    escalation: tuple[Target, ...]
+    """Where the contact is offered next, in order, if it is not accepted in time."""
+
+
+@dataclass(frozen=True)
+class Safeguarding:
+    """Risk of harm to a child or a vulnerable adult: checked before every rule, whatever else matches."""
+
+    phrases: frozenset[Phrase]
+    targets: tuple[Target, ...]
 
 
 @dataclass(frozen=True)
@@ -113,26 +197,112 @@ class RuleSet:
     version: str
     directory: Directory
     rules: Sequence[Rule]
-    default: Target
-    default_reason: str = field(default="no rule matched; sent to the default queue for triage")
+    default: tuple[Target, ...]
+    safeguarding: Safeguarding
+    cues: Cues
+    zone: ZoneInfo
+    _matcher: PhraseMatcher = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        phrases = set(self.safeguarding.phrases)
+        for rule in self.rules:
+            phrases |= rule.conditions.phrases
+        for cue in self.cues.phrases.values():
+            phrases |= cue
+        object.__setattr__(self, "_matcher", PhraseMatcher(phrases))
+
+    def facts_of(self, contact: ContactReceived) -> tuple[Facts, Classification]:
+        text = " ".join(filter(None, (contact.subject, contact.text)))
+        present = self._matcher.find(words_of(text))
+        classification = classify(contact.kind, text, present, self.cues)
+        return Facts(contact, classification.kind, present, contact.received_at, self.zone), classification
 
     def decide(self, contact: ContactReceived) -> RoutingDecision:
-        words = words_of(" ".join(filter(None, (contact.subject, contact.text))))
-        for rule in self.rules:
-            reasons = rule.conditions.explain_match(contact, words)
-            if reasons is not None:
-                because = "; ".join(reasons) if reasons else "matches every contact"
-                return self._decision(
-                    contact, rule.target, rule.id, f"rule {rule.id!r} ({rule.description}): {because}"
-                )
-        return self._decision(contact, self.default, "default", self.default_reason)
+        facts, classification = self.facts_of(contact)
+        kind_facts = classification.facts
+        risk = sorted(" ".join(p) for p in self.safeguarding.phrases & facts.phrases)
+        matches = self._matches(facts)
+        if risk:
+            found = (f"risk of harm: text mentions {', '.join(repr(p) for p in risk)}",)
+            chosen = Match("safeguarding", self.safeguarding.targets[0].destination, found)
+            return self._decision(
+                facts,
+                chosen,
+                self.safeguarding.targets,
+                kind_facts,
+                runner_up=matches[0] if matches else None,
+                description="risk of harm to a child or a vulnerable adult goes to the safeguarding front door, "
+                "whatever else matches",
+                safeguarding=True,
+            )
+        if matches:
+            chosen, rule = matches[0], self._rule(matches[0].rule_id)
+            return self._decision(
+                facts,
+                chosen,
+                rule.targets,
+                kind_facts,
+                runner_up=matches[1] if len(matches) > 1 else None,
+                description=rule.description,
+            )
+        chosen = Match("default", self.default[0].destination, ("no rule matched",))
+        return self._decision(facts, chosen, self.default, kind_facts, None, description="sent for triage")
 
-    def _decision(self, contact: ContactReceived, target: Target, rule_id: str, reason: str) -> RoutingDecision:
+    def _matches(self, facts: Facts, limit: int = 2) -> list[Match]:
+        """The first `limit` rules that match, in order: the winner and the runner-up."""
+        found = []
+        for rule in self.rules:
+            matched = rule.conditions.match(facts)
+            if matched is not None:
+                found.append(Match(rule.id, rule.targets[0].destination, tuple(matched) or ("matches every contact",)))
+                if len(found) == limit:
+                    break
+        return found
+
+    def _rule(self, rule_id: str) -> Rule:
+        return next(rule for rule in self.rules if rule.id == rule_id)
+
+    def _decision(
+        self,
+        facts: Facts,
+        chosen: Match,
+        targets: tuple[Target, ...],
+        kind_facts: tuple[str, ...],
+        runner_up: Match | None,
+        description: str,
+        safeguarding: bool = False,
+    ) -> RoutingDecision:
+        first = targets[0]
+        destination = self.directory[first.destination]
+        reason = f"rule {chosen.rule_id!r} ({description}): {'; '.join(chosen.facts)}"
+        if destination.hours and not destination.hours.is_open(facts.moment, self.zone) and destination.out_of_hours:
+            closed = destination
+            destination = self.directory[closed.out_of_hours]
+            reason += f"; {closed.name} is closed ({closed.hours.describe()}), so sent to {destination.name}"
+        escalation = list(targets[1:])
+        if destination.overflow and all(t.destination != destination.overflow for t in escalation):
+            escalation.append(Target(destination.overflow, first.priority, first.timeout))
         return RoutingDecision(
-            destination=self.directory[target.destination],
-            priority=target.priority,
-            due_by=contact.received_at + target.due_within,
-            rule_id=rule_id,
+            destination=destination,
+            kind=facts.kind,
+            priority=first.priority,
+            due_by=facts.moment + first.timeout,
+            rule_id=chosen.rule_id,
             rules_version=self.version,
             reason=reason,
+            facts=chosen.facts + kind_facts,
+            runner_up=runner_up,
+            safeguarding=safeguarding,
+            statutory=destination.statutory_complaints if facts.kind is ContactKind.COMPLAINT else None,
+            escalation=tuple(escalation),
         )
+
+    def unreachable(self) -> list[tuple[str, str]]:
+        """(rule, earlier rule that makes it unreachable) pairs."""
+        found = []
+        for index, rule in enumerate(self.rules):
+            for earlier in self.rules[:index]:
+                if earlier.conditions.covers(rule.conditions):
+                    found.append((rule.id, earlier.id))
+                    break
+        return found

@@ -1,32 +1,107 @@
-"""Text normalisation for matching words and phrases in what customers write."""
+"""Finding words and phrases in what customers write, robust to case, punctuation and misspelling.
+
+A phrase is a sequence of words. A word ending in `*` matches any word it begins
+(`collect*` matches `collection`). Other words of six letters or more also match
+a word one edit away that starts with the same letter (`rubbish` matches `rubish`,
+`neighbours` matches `nieghbours`). Two written words match one phrase word when
+joined (`pot hole` matches `pothole`), and a phrase matches its words written as
+one (`fly tipping` matches `flytipping`).
+
+`PhraseMatcher` indexes every phrase once, so finding which of hundreds of
+phrases a text contains costs a few dictionary look-ups per word.
+"""
+
+from __future__ import annotations
 
 import re
 import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
 
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
+FUZZY_MIN_LENGTH = 6
+Phrase = tuple[str, ...]
 
 
 def words_of(text: str) -> tuple[str, ...]:
     """Lower-case ASCII words, punctuation and accents removed: "Bin's NOT collected!" -> (bin, s, not, collected)."""
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    folded = folded.replace("'", "")
     return tuple(word for word in _NOT_WORD.split(folded) if word)
 
 
-def contains_phrase(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
-    """True when the phrase's words appear consecutively in `words`.
+def phrase_of(text: str) -> Phrase:
+    """A configured phrase's words, keeping a trailing `*` on a word as a prefix match."""
+    return tuple(word + ("*" if token.endswith("*") else "") for token in text.split() for word in words_of(token))
 
-    A phrase word ending in `*` matches any word it begins (`collect*` matches `collection`).
-    """
-    size = len(phrase)
-    if size == 0 or size > len(words):
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+class PhraseMatcher:
+    """Which of a fixed set of phrases a text contains."""
+
+    def __init__(self, phrases: Iterable[Phrase]) -> None:
+        self.phrases: frozenset[Phrase] = frozenset(p for p in phrases if p)
+        self._exact: dict[str, set[str]] = defaultdict(set)
+        self._fuzzy: dict[str, set[str]] = defaultdict(set)
+        self._prefix: dict[str, set[str]] = defaultdict(set)
+        self._by_first: dict[str, set[Phrase]] = defaultdict(set)
+        self._joined: dict[str, set[Phrase]] = defaultdict(set)
+        for phrase in self.phrases:
+            self._by_first[phrase[0]].add(phrase)
+            if len(phrase) > 1 and not any(w.endswith("*") for w in phrase):
+                self._joined["".join(phrase)].add(phrase)
+            for word in phrase:
+                if word.endswith("*"):
+                    self._prefix[word[:-1]].add(word)
+                    continue
+                self._exact[word].add(word)
+                if len(word) >= FUZZY_MIN_LENGTH:
+                    for variant in _deletes(word) | {word}:
+                        self._fuzzy[variant].add(word)
+        self._prefix_lengths = sorted({len(p) for p in self._prefix})
+
+    def _matches(self, token: str) -> set[str]:
+        """Phrase words this written token matches."""
+        found = set(self._exact.get(token, ()))
+        for length in self._prefix_lengths:
+            if length > len(token):
+                break
+            found |= self._prefix.get(token[:length], set())
+        if len(token) >= FUZZY_MIN_LENGTH - 1:
+            for variant in _deletes(token) | {token}:
+                for word in self._fuzzy.get(variant, ()):
+                    if word[0] == token[0]:
+                        found.add(word)
+        return found
+
+    def find(self, words: tuple[str, ...]) -> frozenset[Phrase]:
+        """Every phrase present in `words`."""
+        count = len(words)
+        # at[i]: phrase words matched starting at position i, with how many written words they take
+        at: list[list[tuple[str, int]]] = [[] for _ in range(count)]
+        for i, token in enumerate(words):
+            at[i].extend((word, 1) for word in self._matches(token))
+            if i + 1 < count:
+                at[i].extend((word, 2) for word in self._matches(token + words[i + 1]))
+        present: set[Phrase] = set()
+        for i in range(count):
+            for word, span in at[i]:
+                for phrase in self._by_first.get(word, ()):
+                    if phrase not in present and _continues(at, phrase, 1, i + span):
+                        present.add(phrase)
+            for phrase in self._joined.get(words[i], ()):
+                present.add(phrase)
+        return frozenset(present)
+
+
+def _continues(at: list[list[tuple[str, int]]], phrase: Phrase, index: int, position: int) -> bool:
+    if index == len(phrase):
+        return True
+    if position >= len(at):
         return False
-    for start in range(len(words) - size + 1):
-        if all(_word_matches(words[start + i], phrase[i]) for i in range(size)):
-            return True
-    return False
-
-
-def _word_matches(word: str, pattern: str) -> bool:
-    if pattern.endswith("*"):
-        return word.startswith(pattern[:-1])
-    return word == pattern
+    return any(
+        word == phrase[index] and _continues(at, phrase, index + 1, position + span) for word, span in at[position]
+    )

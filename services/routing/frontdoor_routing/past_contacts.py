@@ -1,0 +1,48 @@
+"""Reading past contacts back from contacts.received, as an observer that commits nothing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import TopicPartition
+from pydantic import ValidationError
+
+from frontdoor_shared.contracts import ContactReceived, ContactReceivedEvent
+from frontdoor_shared.kafka import admin_options
+from frontdoor_shared.settings import ServiceSettings
+
+
+async def received_between(
+    settings: ServiceSettings, first_day: date, last_day: date, zone: ZoneInfo
+) -> AsyncIterator[ContactReceived]:
+    """Every valid contact received on those days (council time), from the start of the topic to its end now."""
+    options: dict[str, Any] = admin_options(settings)
+    consumer = AIOKafkaConsumer(enable_auto_commit=False, isolation_level="read_committed", **options)
+    await consumer.start()
+    try:
+        topic = settings.topics.contacts_received
+        if topic not in await consumer.topics():
+            raise RuntimeError(f"topic {topic} does not exist at {settings.kafka_bootstrap_servers}")
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        remaining = {tp for tp in partitions if ends[tp] > 0}
+        while remaining:
+            batch = await consumer.getmany(*remaining, timeout_ms=1000)
+            for tp, records in batch.items():
+                for record in records:
+                    try:
+                        contact = ContactReceivedEvent.model_validate_json(record.value or b"").payload
+                    except ValidationError:
+                        continue  # dead-lettered when it arrived; nothing to replay
+                    if first_day <= contact.received_at.astimezone(zone).date() <= last_day:
+                        yield contact
+                if await consumer.position(tp) >= ends[tp]:
+                    remaining.discard(tp)
+    finally:
+        await consumer.stop()
