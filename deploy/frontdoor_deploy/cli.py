@@ -9,6 +9,7 @@ import secrets
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 from .infrastructure import HOME, REPO, bring_down, bring_up
 from .services import SERVICES, ServiceProcess
