@@ -41,6 +41,7 @@ def a_routed_event(
     payload = ContactRouted(
         contact_id=contact.contact_id,
         destination=destination,
+        destination_name=destination.replace("_", " ").title(),
         destination_kind=DestinationKind.DEPARTMENT,
         queue=f"queue.{destination}",
         kind=kind,

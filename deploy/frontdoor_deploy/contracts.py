@@ -52,6 +52,7 @@ def asyncapi_document() -> str:
     ]
     spec = AsyncAPI(
         *(app.state.broker for app in apps),
+        apps[1].state.offers_broker,
         title="Frontdoor topics",
         version="1",
         description="The topics Frontdoor's services meet on. Every message is a JSON event in the Frontdoor "

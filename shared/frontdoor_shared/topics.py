@@ -21,6 +21,11 @@ class Topics:
         """Every routing decision, keyed by contact id."""
         return f"{self.prefix}contacts.routed"
 
+    @property
+    def contacts_accepted(self) -> str:
+        """Departments and partner agencies saying they have taken a contact from their queue."""
+        return f"{self.prefix}contacts.accepted"
+
     def queue(self, destination_code: str) -> str:
         """A department's or partner agency's own queue of contacts to work."""
         return f"{self.prefix}queue.{destination_code}"

@@ -1,9 +1,11 @@
-"""Bootstrap of the routing service: load the rules, wire the broker, serve health."""
+"""Bootstrap of the routing service: load the rules, wire the brokers, watch escalations, serve health."""
 
 from __future__ import annotations
 
 import asyncio
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from contextlib import asynccontextmanager, suppress
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -14,10 +16,12 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.params import NoCast
+from pymongo import UpdateOne
 
-from frontdoor_shared.contracts import ContactRoutedEvent
+from frontdoor_shared.contracts import ContactAcceptedEvent, ContactRoutedEvent
 from frontdoor_shared.health import health_router
 from frontdoor_shared.kafka import (
+    DeadLetter,
     ensure_topics,
     make_broker,
     message_context,
@@ -27,9 +31,21 @@ from frontdoor_shared.kafka import (
     with_dead_letters,
 )
 from frontdoor_shared.logging import get_logger
+from frontdoor_shared.mongo import make_client, ping
+from frontdoor_shared.projection import subscribe_projection
 from frontdoor_shared.topics import Topics
 
 from .config import ConfigError, load_directory
+from .domain.directory import Directory
+from .escalation import (
+    OFFERS,
+    acceptance_writes,
+    due_offers_query,
+    escalated,
+    escalation_event,
+    offer_writes,
+    still_unaccepted,
+)
 from .handlers import route_records
 from .rulebook import RuleBook
 from .settings import RoutingSettings
@@ -38,34 +54,66 @@ log = get_logger(__name__)
 SERVICE = "routing"
 
 
-def build_broker(settings: RoutingSettings, rulebook: RuleBook) -> KafkaBroker:
-    topics = settings.topics
-    group = settings.group_id(SERVICE)
-    broker = make_broker(settings, SERVICE, transactional_id=settings.transactional_id)
+class Outbox:
+    """Routing's publishers, all on one transactional producer: what is sent together commits together."""
 
-    routed_out = broker.publisher(
-        topics.contacts_routed,
-        title="contacts.routed (published by routing)",
-        description="Every routing decision with the contact, keyed by contact id; "
-        "consumed by complaints and reporting",
-        schema=ContactRoutedEvent,
-    )
-    queues_out = {
-        destination.code: broker.publisher(
-            topics.queue(destination.code),
-            title=f"queue.{destination.code} (published by routing)",
-            description=f"Contacts for {destination.name} to work, keyed by contact id",
+    def __init__(self, broker: KafkaBroker, topics: Topics, directory: Directory) -> None:
+        self.broker = broker
+        self.lock = asyncio.Lock()  # one transaction at a time on the producer
+        self.routed = broker.publisher(
+            topics.contacts_routed,
+            title="contacts.routed (published by routing)",
+            description="Every routing decision with the contact, keyed by contact id; "
+            "consumed by complaints and reporting",
             schema=ContactRoutedEvent,
         )
-        for destination in rulebook.directory
-    }
-    dead_letters_out = broker.publisher(
-        Topics.dead_letters(topics.contacts_received),
-        title="contacts.received.dlq (published by routing)",
-        description="Messages on contacts.received that could not be routed: original bytes and headers, "
-        "with x-dead-letter-reason",
-        schema=bytes,
-    )
+        self.queues = {
+            destination.code: broker.publisher(
+                topics.queue(destination.queue),
+                title=f"queue.{destination.code} (published by routing)",
+                description=f"Contacts for {destination.name} to work, keyed by contact id",
+                schema=ContactRoutedEvent,
+            )
+            for destination in directory
+        }
+        self.dead_letters = broker.publisher(
+            Topics.dead_letters(topics.contacts_received),
+            title="contacts.received.dlq (published by routing)",
+            description="Messages on contacts.received that could not be routed: original bytes and headers, "
+            "with x-dead-letter-reason",
+            schema=bytes,
+        )
+
+    async def send(
+        self,
+        events: Sequence[ContactRoutedEvent],
+        dead: Sequence[DeadLetter] = (),
+        offsets: tuple[dict[TopicPartition, int], str] | None = None,
+    ) -> None:
+        """Publish decisions to contacts.routed and their queues, and dead letters, in one transaction."""
+        producer = underlying_producer(self.broker)
+        async with self.lock, producer.transaction():
+            sends = []
+            for event in events:
+                key = str(event.payload.contact_id).encode()
+                headers = {"event-type": event.event_type, "event-id": str(event.event_id)}
+                value = event.to_bytes()
+                sends.append(await self.routed.publish(value, key=key, headers=headers, no_confirm=True))
+                queue = self.queues[event.payload.destination]
+                sends.append(await queue.publish(value, key=key, headers=headers, no_confirm=True))
+            for letter in dead:
+                sends.append(
+                    await self.dead_letters.publish(
+                        letter.value, key=letter.key, headers=letter.headers, no_confirm=True
+                    )
+                )
+            await asyncio.gather(*sends)
+            if offsets:
+                await producer.send_offsets_to_transaction(*offsets)
+
+
+def subscribe_received(broker: KafkaBroker, outbox: Outbox, rulebook: RuleBook, settings: RoutingSettings) -> None:
+    topics, group = settings.topics, settings.group_id(SERVICE)
 
     @broker.subscriber(
         topics.contacts_received,
@@ -77,36 +125,17 @@ def build_broker(settings: RoutingSettings, rulebook: RuleBook) -> KafkaBroker:
         session_timeout_ms=10_000,
         ack_policy=AckPolicy.MANUAL,
         decoder=raw_bodies,
-        include_in_schema=False,  # documented by the publisher: a consumer parses the bytes itself
+        include_in_schema=False,  # documented by the publisher: routing parses the bytes itself
     )
     async def on_contacts_received(body: NoCast[list[bytes]], message: KafkaMessage) -> None:
         """Route a batch in one Kafka transaction: outputs and consumed offsets commit together or not at all."""
         records = message.raw_message
         routed, dead = route_records(records, rulebook.current, topics, group)
-        producer = underlying_producer(broker)
+        for letter in dead:
+            with message_context(letter.record):
+                log.warning("contact dead-lettered", reason=letter.reason)
         try:
-            async with producer.transaction():
-                sends = []
-                for item in routed:
-                    key = str(item.event.payload.contact_id).encode()
-                    headers = {"event-type": item.event.event_type, "event-id": str(item.event.event_id)}
-                    value = item.event.to_bytes()
-                    sends.append(await routed_out.publish(value, key=key, headers=headers, no_confirm=True))
-                    sends.append(
-                        await queues_out[item.event.payload.destination].publish(
-                            value, key=key, headers=headers, no_confirm=True
-                        )
-                    )
-                for letter in dead:
-                    with message_context(letter.record):
-                        log.warning("contact dead-lettered", reason=letter.reason)
-                    sends.append(
-                        await dead_letters_out.publish(
-                            letter.value, key=letter.key, headers=letter.headers, no_confirm=True
-                        )
-                    )
-                await asyncio.gather(*sends)
-                await producer.send_offsets_to_transaction(_next_offsets(records), group)
+            await outbox.send([item.event for item in routed], dead, (_next_offsets(records), group))
         except ProducerFenced:
             log.critical("a newer routing instance with the same name has taken over; stopping")
             raise SystemExit(1) from None
@@ -128,8 +157,6 @@ def build_broker(settings: RoutingSettings, rulebook: RuleBook) -> KafkaBroker:
                     routed_event_id=str(event.event_id),
                 )
 
-    return broker
-
 
 def _next_offsets(records: Any) -> dict[TopicPartition, int]:
     offsets: dict[TopicPartition, int] = {}
@@ -139,11 +166,91 @@ def _next_offsets(records: Any) -> dict[TopicPartition, int]:
     return offsets
 
 
+class EscalationWatch:
+    """Offers due and not accepted are escalated to their next target; survives restarts via MongoDB."""
+
+    def __init__(self, offers: Any, outbox: Outbox, directory: Directory, topics: Topics) -> None:
+        self.offers, self.outbox, self.directory, self.topics = offers, outbox, directory, topics
+
+    async def check(self, now: datetime | None = None) -> int:
+        """Escalate what is due now; returns how many contacts were offered to their next target."""
+        now = now or datetime.now(UTC)
+        escalations: list[ContactRoutedEvent] = []
+        closed: list[UpdateOne] = []
+        async for offer in self.offers.find(due_offers_query(now)).limit(500):
+            previous = ContactRoutedEvent.model_validate(offer["event"])
+            nxt = escalated(previous.payload, self.directory, self.topics, now) if still_unaccepted(offer) else None
+            if nxt is None:
+                closed.append(UpdateOne({"_id": offer["_id"], "step": offer["step"]}, {"$set": {"open": False}}))
+            else:
+                escalations.append(escalation_event(previous, nxt))
+        if escalations:
+            await self.outbox.send(escalations)
+            for event in escalations:
+                log.info(
+                    "contact escalated",
+                    contact_id=str(event.payload.contact_id),
+                    correlation_id=str(event.correlation_id),
+                    destination=event.payload.destination,
+                    escalation_step=event.payload.escalation_step,
+                )
+        writes = closed + [write for event in escalations for write in offer_writes(event)]
+        if writes:
+            await self.offers.bulk_write(writes, ordered=False)
+        return len(escalations)
+
+    async def run(self, every_seconds: float) -> None:
+        while True:
+            await asyncio.sleep(every_seconds)
+            try:
+                await self.check()
+            except Exception:
+                log.exception("escalation check failed; will retry")
+
+
 def create_app(settings: RoutingSettings) -> FastAPI:
+    topics, group = settings.topics, settings.group_id(SERVICE)
     directory = load_directory(settings.routing_directory_path)
     rulebook = RuleBook(settings.routing_rules_path, directory)
-    broker = build_broker(settings, rulebook)
-    topics = settings.topics
+    mongo = make_client(settings, SERVICE)
+    offers = mongo[settings.mongodb_database][OFFERS]
+
+    broker = make_broker(settings, SERVICE, transactional_id=settings.transactional_id)
+    outbox = Outbox(broker, topics, directory)
+    subscribe_received(broker, outbox, rulebook, settings)
+
+    # Offers and acceptances are projected by a second, plain (non-transactional) broker.
+    offers_broker = make_broker(settings, f"{SERVICE}-offers")
+    offers_broker.publisher(
+        topics.contacts_accepted,
+        title="contacts.accepted (published by departmental teams)",
+        description="A department or partner agency has taken a contact from its queue; "
+        "consumed by routing, which stops escalating it",
+        schema=ContactAcceptedEvent,
+    )
+    common = {
+        "service": SERVICE,
+        "collection": offers,
+        "batch_size": settings.routing_batch_size,
+        "max_delivery_attempts": settings.max_delivery_attempts,
+    }
+    subscribe_projection(
+        offers_broker,
+        topic=topics.contacts_routed,
+        consumer_group=f"{group}-offers",
+        event=ContactRoutedEvent,
+        writes_for=offer_writes,
+        **common,
+    )
+    subscribe_projection(
+        offers_broker,
+        topic=topics.contacts_accepted,
+        consumer_group=f"{group}-acceptances",
+        event=ContactAcceptedEvent,
+        writes_for=acceptance_writes,
+        **common,
+    )
+    watch = EscalationWatch(offers, outbox, directory, topics)
 
     async def watch_rules_file() -> None:
         while True:
@@ -152,18 +259,41 @@ def create_app(settings: RoutingSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        names = [topics.contacts_received, topics.contacts_routed, *(topics.queue(d.queue) for d in directory)]
+        names = [
+            topics.contacts_received,
+            topics.contacts_routed,
+            topics.contacts_accepted,
+            *(topics.queue(d.queue) for d in directory),
+        ]
         await ensure_topics(settings, with_dead_letters(names))
+        await offers.create_index([("open", 1), ("due_by", 1)])
         await broker.start()
-        watcher = asyncio.create_task(watch_rules_file())
+        await offers_broker.start()
+        tasks = [
+            asyncio.create_task(watch_rules_file()),
+            asyncio.create_task(watch.run(settings.routing_escalation_check_seconds)),
+        ]
         log.info("routing started", rules_version=rulebook.current.version, destinations=len(directory))
         yield
-        watcher.cancel()
+        for task in tasks:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+        await offers_broker.stop()
         await broker.stop()
+        await mongo.close()
         log.info("routing stopped")
 
     app = FastAPI(title="Frontdoor routing", lifespan=lifespan)
-    app.include_router(health_router({"kafka": partial(ping_broker, broker)}))
+    app.include_router(
+        health_router(
+            {
+                "kafka": partial(ping_broker, broker),
+                "kafka_offers": partial(ping_broker, offers_broker),
+                "mongodb": partial(ping, mongo),
+            }
+        )
+    )
 
     @app.get("/v1/rules", tags=["rules"])
     async def rules_in_force() -> dict[str, object]:
@@ -180,5 +310,8 @@ def create_app(settings: RoutingSettings) -> FastAPI:
         return rulebook.status()
 
     app.state.broker = broker
+    app.state.offers_broker = offers_broker
     app.state.rulebook = rulebook
+    app.state.escalation = watch
+    app.state.mongo = mongo
     return app

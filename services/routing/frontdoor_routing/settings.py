@@ -18,6 +18,7 @@ class RoutingSettings(ServiceSettings):
         description="Stable name of this instance; a restarted instance with the same name fences its predecessor",
     )
     routing_batch_size: int = Field(default=500, ge=1, le=10_000)
+    routing_escalation_check_seconds: float = Field(default=15, gt=0, le=3600)
     routing_reload_seconds: float = Field(default=5, gt=0, le=3600, description="How often the rules file is checked")
 
     @property

@@ -4,6 +4,7 @@ from .base import Contract
 from .contact import (
     Attachment,
     Channel,
+    ContactAccepted,
     ContactKind,
     ContactReceived,
     ContactRouted,
@@ -16,12 +17,14 @@ from .contact import (
     RunnerUp,
     UkPostcode,
 )
-from .envelope import EVENTS, ContactReceivedEvent, ContactRoutedEvent, Envelope, derived_event_id
+from .envelope import EVENTS, ContactAcceptedEvent, ContactReceivedEvent, ContactRoutedEvent, Envelope, derived_event_id
 
 __all__ = [
     "EVENTS",
     "Attachment",
     "Channel",
+    "ContactAccepted",
+    "ContactAcceptedEvent",
     "ContactKind",
     "ContactReceived",
     "ContactReceivedEvent",

@@ -160,3 +160,12 @@ class ContactRouted(Contract):
     due_by: AwareDatetime
     routed_at: AwareDatetime
     contact: ContactReceived = Field(description="The contact as received, for the team that works it")
+
+
+class ContactAccepted(Contract):
+    """A department or partner agency has taken a contact from its queue."""
+
+    contact_id: UUID
+    destination: Code = Field(description="The department or partner agency that accepted it")
+    accepted_by: ShortText = Field(description="Who accepted it: a team or an officer's reference, not a name")
+    accepted_at: AwareDatetime

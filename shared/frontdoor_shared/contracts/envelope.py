@@ -9,7 +9,7 @@ from uuid import UUID, uuid4, uuid5
 from pydantic import AfterValidator, AwareDatetime, Field
 
 from .base import Contract
-from .contact import ContactReceived, ContactRouted
+from .contact import ContactAccepted, ContactReceived, ContactRouted
 
 
 def _in_utc(moment: datetime) -> datetime:
@@ -59,7 +59,13 @@ class ContactRoutedEvent(Envelope):
     payload: ContactRouted
 
 
-EVENTS: tuple[type[Envelope], ...] = (ContactReceivedEvent, ContactRoutedEvent)
+class ContactAcceptedEvent(Envelope):
+    event_type: Literal["contact.accepted"] = "contact.accepted"
+    schema_version: Literal[1] = 1
+    payload: ContactAccepted
+
+
+EVENTS: tuple[type[Envelope], ...] = (ContactReceivedEvent, ContactRoutedEvent, ContactAcceptedEvent)
 
 
 def derived_event_id(cause_event_id: UUID, what: str) -> UUID:
