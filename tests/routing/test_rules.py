@@ -78,6 +78,7 @@ def test_first_matching_rule_wins_with_facts_and_runner_up(rules):
     assert decision.kind is ContactKind.SERVICE_REQUEST
     assert any("text mentions" in fact and "'bin'" in fact for fact in decision.facts)
     assert decision.runner_up is not None and decision.runner_up.rule_id == "highways"
+    assert decision.runner_up.destination == "highways"
     assert decision.rules_version == rules.version
     assert decision.due_by == TUESDAY_MORNING + timedelta(hours=24)
 

@@ -94,11 +94,15 @@ class SafeguardingEntry(_Strict):
 
 
 class ClassificationEntry(_Strict):
+    strong_dissatisfaction: Words = Field(min_length=1)
     dissatisfaction: Words = Field(min_length=1)
+    first_report: Words = Field(min_length=1)
+    complaint_process: Words = Field(min_length=1)
     complaint_word: Words = Field(min_length=1)
     praise: Words = Field(min_length=1)
     suggestion: Words = Field(min_length=1)
     question: Words = Field(min_length=1)
+    problem: Words = Field(min_length=1)
     request: Words = Field(min_length=1)
 
 

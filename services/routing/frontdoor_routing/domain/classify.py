@@ -20,7 +20,20 @@ from frontdoor_shared.contracts import ContactKind
 
 from .text import Phrase
 
-CUE_KINDS = ("dissatisfaction", "complaint_word", "praise", "suggestion", "question", "request")
+CUE_KINDS = (
+    "strong_dissatisfaction",
+    "dissatisfaction",
+    "first_report",
+    "complaint_process",
+    "complaint_word",
+    "praise",
+    "suggestion",
+    "question",
+    "problem",
+    "request",
+)
+ANGRY = frozenset("😡🤬😠🙄😤👎💩🤦")
+HAPPY = frozenset("👍🙏😊😀👏❤💐🌟⭐🥰")
 
 
 @dataclass(frozen=True)
@@ -41,34 +54,44 @@ class Classification:
 
 def classify(intake_kind: ContactKind, text: str, present: frozenset[Phrase], cues: Cues) -> Classification:
     found = cues.found(present)
-    asks_question = "?" in text or bool(found["question"])
-    unhappy, praise = len(found["dissatisfaction"]), len(found["praise"])
+    angry = any(ch in ANGRY for ch in text)
+    unhappy = len(found["dissatisfaction"]) + 3 * len(found["strong_dissatisfaction"]) + 2 * angry
+    if found["first_report"]:
+        unhappy = 0  # "not reported before": a first report, however long it has gone on
+    praise = len(found["praise"]) + any(ch in HAPPY for ch in text)
+    problem, asks = bool(found["problem"]), bool(found["request"])
+    question = bool(found["question"])
 
     def because(kind: ContactKind, *names: str) -> Classification:
         facts = [
             f"{name.replace('_', ' ')} cues: {', '.join(repr(p) for p in found[name])}" for name in names if found[name]
         ]
+        if angry and kind is ContactKind.COMPLAINT:
+            facts.append("angry emoji")
         if intake_kind is not ContactKind.UNCLASSIFIED:
             facts.append(f"the channel said {intake_kind.value}")
         return Classification(kind, tuple(facts))
 
-    if praise and praise > unhappy:
+    if found["complaint_process"] and (question or not unhappy):
+        # asking how to complain is an enquiry; the complaint itself comes later
+        return because(ContactKind.ENQUIRY, "complaint_process")
+    if praise > unhappy and (praise >= 2 or not (asks or problem)):
+        # a lone "thanks" signing off a request is manners, not a compliment
         return because(ContactKind.COMPLIMENT, "praise")
-    if unhappy:
-        return because(ContactKind.COMPLAINT, "dissatisfaction", "complaint_word")
+    if unhappy >= 3 or (unhappy and not problem):
+        # strong dissatisfaction is a complaint; a mild word alongside a reported problem is a first report
+        return because(ContactKind.COMPLAINT, "strong_dissatisfaction", "dissatisfaction", "complaint_word")
     if found["complaint_word"]:
         # "I want to complain about a pothole": a first report of a problem is a service request
-        if found["request"]:
-            return because(ContactKind.SERVICE_REQUEST, "request", "complaint_word")
-        if asks_question:
+        if problem or asks:
+            return because(ContactKind.SERVICE_REQUEST, "problem", "request", "complaint_word")
+        if question:
             return because(ContactKind.ENQUIRY, "question", "complaint_word")
         return because(ContactKind.COMPLAINT, "complaint_word")
-    if found["suggestion"] and not found["request"]:
+    if found["suggestion"] and not (problem or asks):
         return because(ContactKind.COMMENT, "suggestion")
-    if intake_kind in (ContactKind.COMPLIMENT, ContactKind.COMMENT, ContactKind.ENQUIRY) and not found["request"]:
+    if intake_kind in (ContactKind.COMPLIMENT, ContactKind.COMMENT, ContactKind.ENQUIRY) and not problem:
         return because(intake_kind)
-    if asks_question and not found["request"]:
+    if not problem and (question or ("?" in text and not asks)):
         return because(ContactKind.ENQUIRY, "question")
-    if found["request"] or intake_kind in (ContactKind.UNCLASSIFIED, ContactKind.COMPLAINT):
-        return because(ContactKind.SERVICE_REQUEST, "request")
-    return because(intake_kind)
+    return because(ContactKind.SERVICE_REQUEST, "problem", "request")

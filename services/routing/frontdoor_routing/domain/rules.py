@@ -9,11 +9,11 @@ received, so the same contact always gets the same decision.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from frontdoor_shared.contracts import Channel, ContactKind, ContactReceived, CustomerFlag
+from frontdoor_shared.contracts import Channel, ContactKind, ContactReceived, CustomerFlag, DestinationKind
 
 from .classify import Classification, Cues, classify
 from .directory import Destination, Directory
@@ -215,7 +215,18 @@ class RuleSet:
         text = " ".join(filter(None, (contact.subject, contact.text)))
         present = self._matcher.find(words_of(text))
         classification = classify(contact.kind, text, present, self.cues)
-        return Facts(contact, classification.kind, present, contact.received_at, self.zone), classification
+        facts = Facts(contact, classification.kind, present, contact.received_at, self.zone)
+        if classification.kind is ContactKind.COMPLAINT:
+            # Dissatisfaction with a partner agency (a landlord, a utility, the DWP) is not a complaint
+            # about the council: it is a request to pass on.
+            as_request = replace(facts, kind=ContactKind.SERVICE_REQUEST)
+            matches = self._matches(as_request, limit=1)
+            if matches and self.directory[matches[0].destination].kind is DestinationKind.PARTNER_AGENCY:
+                agency = self.directory[matches[0].destination].name
+                note = f"the dissatisfaction is with {agency}, not the council"
+                classification = Classification(ContactKind.SERVICE_REQUEST, (*classification.facts, note))
+                facts = as_request
+        return facts, classification
 
     def decide(self, contact: ContactReceived) -> RoutingDecision:
         facts, classification = self.facts_of(contact)

@@ -2,8 +2,10 @@
 
 A phrase is a sequence of words. A word ending in `*` matches any word it begins
 (`collect*` matches `collection`). Other words of six letters or more also match
-a word one edit away that starts with the same letter (`rubbish` matches `rubish`,
-`neighbours` matches `nieghbours`). Two written words match one phrase word when
+a word with one letter missing, one letter extra or two neighbouring letters
+swapped, when it starts with the same letter (`rubbish` matches `rubish`,
+`neighbours` matches `nieghbours`). A letter written in place of another is not
+forgiven: it turns too many real words into each other (`thinks` and `thanks`). Two written words match one phrase word when
 joined (`pot hole` matches `pothole`), and a phrase matches its words written as
 one (`fly tipping` matches `flytipping`).
 
@@ -39,13 +41,18 @@ def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
+def _swaps(word: str) -> set[str]:
+    return {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
+
+
 class PhraseMatcher:
     """Which of a fixed set of phrases a text contains."""
 
     def __init__(self, phrases: Iterable[Phrase]) -> None:
         self.phrases: frozenset[Phrase] = frozenset(p for p in phrases if p)
         self._exact: dict[str, set[str]] = defaultdict(set)
-        self._fuzzy: dict[str, set[str]] = defaultdict(set)
+        self._missing_letter: dict[str, set[str]] = defaultdict(set)
+        self._long: dict[str, set[str]] = defaultdict(set)
         self._prefix: dict[str, set[str]] = defaultdict(set)
         self._by_first: dict[str, set[Phrase]] = defaultdict(set)
         self._joined: dict[str, set[Phrase]] = defaultdict(set)
@@ -59,8 +66,9 @@ class PhraseMatcher:
                     continue
                 self._exact[word].add(word)
                 if len(word) >= FUZZY_MIN_LENGTH:
-                    for variant in _deletes(word) | {word}:
-                        self._fuzzy[variant].add(word)
+                    self._long[word].add(word)
+                    for variant in _deletes(word):
+                        self._missing_letter[variant].add(word)
         self._prefix_lengths = sorted({len(p) for p in self._prefix})
 
     def _matches(self, token: str) -> set[str]:
@@ -71,10 +79,10 @@ class PhraseMatcher:
                 break
             found |= self._prefix.get(token[:length], set())
         if len(token) >= FUZZY_MIN_LENGTH - 1:
-            for variant in _deletes(token) | {token}:
-                for word in self._fuzzy.get(variant, ()):
-                    if word[0] == token[0]:
-                        found.add(word)
+            near = set(self._missing_letter.get(token, ()))  # a letter missing from the token
+            for variant in _deletes(token) | _swaps(token):  # a letter too many, or two swapped
+                near |= self._long.get(variant, set())
+            found |= {word for word in near if word[0] == token[0]}
         return found
 
     def find(self, words: tuple[str, ...]) -> frozenset[Phrase]:
