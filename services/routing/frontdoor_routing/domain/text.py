@@ -5,9 +5,10 @@ A phrase is a sequence of words. A word ending in `*` matches any word it begins
 a word with one letter missing, one letter extra or two neighbouring letters
 swapped, when it starts with the same letter (`rubbish` matches `rubish`,
 `neighbours` matches `nieghbours`). A letter written in place of another is not
-forgiven: it turns too many real words into each other (`thinks` and `thanks`). Two written words match one phrase word when
-joined (`pot hole` matches `pothole`), and a phrase matches its words written as
-one (`fly tipping` matches `flytipping`).
+forgiven: it turns too many real words into each other (`thinks` and `thanks`).
+Two written words match one phrase word when joined (`pot hole` matches
+`pothole`), and a phrase matches its words written as one (`fly tipping`
+matches `flytipping`).
 
 `PhraseMatcher` indexes every phrase once, so finding which of hundreds of
 phrases a text contains costs a few dictionary look-ups per word.
