@@ -65,7 +65,6 @@ def in_process(repeats: int, rounds: int) -> dict[str, float]:
 
 async def through_kafka(count: int) -> dict[str, float]:
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-    from aiokafka.structs import TopicPartition
 
     infra = bring_up(use_docker=False)
     prefix = f"bench{uuid.uuid4().hex[:8]}."
@@ -102,15 +101,13 @@ async def through_kafka(count: int) -> dict[str, float]:
         ]
         await asyncio.gather(*futures)
         await producer.stop()
-        consumer = AIOKafkaConsumer(bootstrap_servers=infra.kafka_bootstrap_servers, isolation_level="read_committed")
+        consumer = AIOKafkaConsumer(
+            topics.contacts_routed,
+            bootstrap_servers=infra.kafka_bootstrap_servers,
+            isolation_level="read_committed",
+            auto_offset_reset="earliest",
+        )
         await consumer.start()
-        await consumer.topics()
-        partitions = [
-            TopicPartition(topics.contacts_routed, p)
-            for p in consumer.partitions_for_topic(topics.contacts_routed) or ()
-        ]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
         seen = 0
         while seen < count:
             batch = await consumer.getmany(timeout_ms=200, max_records=10_000)

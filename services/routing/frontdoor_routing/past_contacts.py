@@ -8,7 +8,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaConsumer
-from aiokafka.structs import TopicPartition
 from pydantic import ValidationError
 
 from frontdoor_shared.contracts import ContactReceived, ContactReceivedEvent
@@ -21,14 +20,16 @@ async def received_between(
 ) -> AsyncIterator[ContactReceived]:
     """Every valid contact received on those days (council time), from the start of the topic to its end now."""
     options: dict[str, Any] = admin_options(settings)
-    consumer = AIOKafkaConsumer(enable_auto_commit=False, isolation_level="read_committed", **options)
+    topic = settings.topics.contacts_received
+    # no group: every partition is assigned to this reader, and nothing is committed
+    consumer = AIOKafkaConsumer(
+        topic, enable_auto_commit=False, auto_offset_reset="earliest", isolation_level="read_committed", **options
+    )
     await consumer.start()
     try:
-        topic = settings.topics.contacts_received
-        if topic not in await consumer.topics():
+        partitions = sorted(consumer.assignment(), key=lambda tp: tp.partition)
+        if not partitions:
             raise RuntimeError(f"topic {topic} does not exist at {settings.kafka_bootstrap_servers}")
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
         remaining = {tp for tp in partitions if ends[tp] > 0}

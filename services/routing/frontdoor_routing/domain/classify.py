@@ -54,17 +54,19 @@ class Classification:
 
 def classify(intake_kind: ContactKind, text: str, present: frozenset[Phrase], cues: Cues) -> Classification:
     found = cues.found(present)
-    angry = any(ch in ANGRY for ch in text)
+    angry = not ANGRY.isdisjoint(text)
     unhappy = len(found["dissatisfaction"]) + 3 * len(found["strong_dissatisfaction"]) + 2 * angry
     if found["first_report"]:
         unhappy = 0  # "not reported before": a first report, however long it has gone on
-    praise = len(found["praise"]) + any(ch in HAPPY for ch in text)
+    praise = len(found["praise"]) + (not HAPPY.isdisjoint(text))
     problem, asks = bool(found["problem"]), bool(found["request"])
     question = bool(found["question"])
 
     def because(kind: ContactKind, *names: str) -> Classification:
         facts = [
-            f"{name.replace('_', ' ')} cues: {', '.join(repr(p) for p in found[name])}" for name in names if found[name]
+            f"{name.replace('_', ' ')} cues: {', '.join(sorted(repr(' '.join(p)) for p in found[name]))}"
+            for name in names
+            if found[name]
         ]
         if angry and kind is ContactKind.COMPLAINT:
             facts.append("angry emoji")

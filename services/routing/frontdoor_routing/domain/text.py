@@ -23,6 +23,8 @@ from collections.abc import Iterable
 
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 FUZZY_MIN_LENGTH = 6
+_MEMORY = 50_000
+"""Written words whose matches a matcher remembers before it starts afresh (bounded memory)."""
 Phrase = tuple[str, ...]
 
 
@@ -57,8 +59,12 @@ class PhraseMatcher:
         self._prefix: dict[str, set[str]] = defaultdict(set)
         self._by_first: dict[str, set[Phrase]] = defaultdict(set)
         self._joined: dict[str, set[Phrase]] = defaultdict(set)
+        self._single: dict[str, Phrase] = {}
         for phrase in self.phrases:
-            self._by_first[phrase[0]].add(phrase)
+            if len(phrase) == 1:
+                self._single[phrase[0]] = phrase
+            else:
+                self._by_first[phrase[0]].add(phrase)
             if len(phrase) > 1 and not any(w.endswith("*") for w in phrase):
                 self._joined["".join(phrase)].add(phrase)
             for word in phrase:
@@ -71,9 +77,18 @@ class PhraseMatcher:
                     for variant in _deletes(word):
                         self._missing_letter[variant].add(word)
         self._prefix_lengths = sorted({len(p) for p in self._prefix})
+        self._seen: dict[str, frozenset[str]] = {}
 
-    def _matches(self, token: str) -> set[str]:
-        """Phrase words this written token matches."""
+    def _matches(self, token: str) -> frozenset[str]:
+        """Phrase words this written token matches; remembered, since people use the same words again and again."""
+        found = self._seen.get(token)
+        if found is None:
+            if len(self._seen) >= _MEMORY:
+                self._seen.clear()
+            found = self._seen[token] = frozenset(self._work_out(token))
+        return found
+
+    def _work_out(self, token: str) -> set[str]:
         found = set(self._exact.get(token, ()))
         for length in self._prefix_lengths:
             if length > len(token):
@@ -89,28 +104,40 @@ class PhraseMatcher:
     def find(self, words: tuple[str, ...]) -> frozenset[Phrase]:
         """Every phrase present in `words`."""
         count = len(words)
-        # at[i]: phrase words matched starting at position i, with how many written words they take
-        at: list[list[tuple[str, int]]] = [[] for _ in range(count)]
-        for i, token in enumerate(words):
-            at[i].extend((word, 1) for word in self._matches(token))
-            if i + 1 < count:
-                at[i].extend((word, 2) for word in self._matches(token + words[i + 1]))
+        # one[i]: phrase words the written word at i matches; two[i]: those it matches joined with the next
+        one = [self._matches(token) for token in words]
+        two = [self._exact.get(words[i] + words[i + 1], _NONE) for i in range(count - 1)]
+        two.append(_NONE)
         present: set[Phrase] = set()
+        single, by_first = self._single, self._by_first
         for i in range(count):
-            for word, span in at[i]:
-                for phrase in self._by_first.get(word, ()):
-                    if phrase not in present and _continues(at, phrase, 1, i + span):
-                        present.add(phrase)
+            for matched, span in ((one[i], 1), (two[i], 2)):
+                for word in matched:
+                    if word in single:
+                        present.add(single[word])
+                    after = i + span
+                    candidates = by_first.get(word)
+                    if not candidates or after >= count:
+                        continue
+                    following = one[after] | two[after] if two[after] else one[after]
+                    for phrase in candidates:
+                        # cheap check of the second word first: most phrases fail there
+                        if phrase[1] in following and phrase not in present and _continues(one, two, phrase, 1, after):
+                            present.add(phrase)
             for phrase in self._joined.get(words[i], ()):
                 present.add(phrase)
         return frozenset(present)
 
 
-def _continues(at: list[list[tuple[str, int]]], phrase: Phrase, index: int, position: int) -> bool:
+_NONE: frozenset[str] = frozenset()
+
+
+def _continues(one: list, two: list, phrase: Phrase, index: int, position: int) -> bool:
     if index == len(phrase):
         return True
-    if position >= len(at):
+    if position >= len(one):
         return False
-    return any(
-        word == phrase[index] and _continues(at, phrase, index + 1, position + span) for word, span in at[position]
+    word = phrase[index]
+    return (word in one[position] and _continues(one, two, phrase, index + 1, position + 1)) or (
+        word in two[position] and _continues(one, two, phrase, index + 1, position + 2)
     )
