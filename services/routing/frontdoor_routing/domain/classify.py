@@ -42,8 +42,8 @@ class Cues:
 
     phrases: Mapping[str, frozenset[Phrase]]
 
-    def found(self, present: frozenset[Phrase]) -> dict[str, list[str]]:
-        return {cue: sorted(" ".join(p) for p in self.phrases.get(cue, frozenset()) & present) for cue in CUE_KINDS}
+    def found(self, present: frozenset[Phrase]) -> dict[str, frozenset[Phrase]]:
+        return {cue: self.phrases.get(cue, frozenset()) & present for cue in CUE_KINDS}
 
 
 @dataclass(frozen=True)
