@@ -26,6 +26,11 @@ class Topics:
         """Departments and partner agencies saying they have taken a contact from their queue."""
         return f"{self.prefix}contacts.accepted"
 
+    @property
+    def complaints_events(self) -> str:
+        """Every step in every complaint's lifecycle, keyed by case id."""
+        return f"{self.prefix}complaints.events"
+
     def queue(self, destination_code: str) -> str:
         """A department's or partner agency's own queue of contacts to work."""
         return f"{self.prefix}queue.{destination_code}"

@@ -189,3 +189,21 @@ def test_a_compliment_is_recorded_and_has_no_lifecycle():
     assert case.status is Status.RECORDED and deadline(case, CAL) is None
     with pytest.raises(InvalidTransition, match="compliment"):
         act(case, Action.ACKNOWLEDGED, date(2010, 1, 5))
+
+
+def test_routed_complaints_open_cases_under_their_procedure_and_other_contacts_do_not():
+    from frontdoor_complaints.handlers import logged_event
+    from frontdoor_complaints.settings import ComplaintsSettings
+    from frontdoor_shared.contracts import ContactKind
+    from tests.factories import a_routed_event
+
+    teams = ComplaintsSettings().statutory_teams
+    statutory = logged_event(a_routed_event(ContactKind.COMPLAINT, "adult_social_care_complaints"), teams)
+    corporate = logged_event(a_routed_event(ContactKind.COMPLAINT, "complaints_team"), teams)
+    compliment = logged_event(a_routed_event(ContactKind.COMPLIMENT, "complaints_team"), teams)
+    assert (statutory.payload.action, statutory.payload.procedure) == ("logged", "adult_social_care")
+    assert (corporate.payload.action, corporate.payload.procedure) == ("logged", "corporate")
+    assert (compliment.payload.action, compliment.payload.procedure) == ("compliment_recorded", None)
+    assert logged_event(a_routed_event(), teams) is None
+    again = a_routed_event(ContactKind.COMPLAINT, "complaints_team")
+    assert logged_event(again, teams).event_id == logged_event(again, teams).event_id

@@ -1,8 +1,6 @@
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from frontdoor_complaints.cases import Procedure, case_writes, procedure_for
-from frontdoor_complaints.settings import ComplaintsSettings
 from frontdoor_reporting.projections import contact_writes, council_day
 from frontdoor_shared.contracts import Channel, ContactKind
 from tests.factories import a_routed_event
@@ -27,17 +25,3 @@ def test_contact_write_is_an_upsert_keyed_by_contact_and_guarded_by_routing_time
     assert {"routed_at": {"$lt": event.payload.routed_at}} in filter_["$or"]
     assert {"routed_event_id": str(event.event_id)} in filter_["$or"]
     assert update["$set"]["destination"] == "waste_recycling" and write._upsert is True
-
-
-def test_only_complaints_and_compliments_open_cases_and_opening_never_overwrites():
-    assert case_writes(routed(), {}) == []
-    [write] = case_writes(routed(ContactKind.COMPLAINT, "complaints_team"), {})
-    assert set(write._doc) == {"$setOnInsert"}
-    assert write._doc["$setOnInsert"]["procedure"] == "corporate"
-
-
-def test_statutory_teams_run_their_own_procedure():
-    teams = ComplaintsSettings().statutory_teams
-    assert procedure_for("adult_social_care_complaints", teams) is Procedure.ADULT_SOCIAL_CARE
-    assert procedure_for("childrens_social_care_complaints", teams) is Procedure.CHILDRENS_SOCIAL_CARE
-    assert procedure_for("complaints_team", teams) is Procedure.CORPORATE

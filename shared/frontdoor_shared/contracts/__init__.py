@@ -1,6 +1,7 @@
 """Frontdoor's event contracts: the only thing services share about each other."""
 
 from .base import Contract
+from .complaint import ComplaintAction, ComplaintEventPayload, DeadlineRef
 from .contact import (
     Attachment,
     Channel,
@@ -17,12 +18,23 @@ from .contact import (
     RunnerUp,
     UkPostcode,
 )
-from .envelope import EVENTS, ContactAcceptedEvent, ContactReceivedEvent, ContactRoutedEvent, Envelope, derived_event_id
+from .envelope import (
+    EVENTS,
+    ComplaintEvent,
+    ContactAcceptedEvent,
+    ContactReceivedEvent,
+    ContactRoutedEvent,
+    Envelope,
+    derived_event_id,
+)
 
 __all__ = [
     "EVENTS",
     "Attachment",
     "Channel",
+    "ComplaintAction",
+    "ComplaintEvent",
+    "ComplaintEventPayload",
     "ContactAccepted",
     "ContactAcceptedEvent",
     "ContactKind",
@@ -33,6 +45,7 @@ __all__ = [
     "Contract",
     "Coordinates",
     "CustomerFlag",
+    "DeadlineRef",
     "DestinationKind",
     "Envelope",
     "EscalationTarget",

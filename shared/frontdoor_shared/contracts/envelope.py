@@ -9,6 +9,7 @@ from uuid import UUID, uuid4, uuid5
 from pydantic import AfterValidator, AwareDatetime, Field
 
 from .base import Contract
+from .complaint import ComplaintEventPayload
 from .contact import ContactAccepted, ContactReceived, ContactRouted
 
 
@@ -65,7 +66,13 @@ class ContactAcceptedEvent(Envelope):
     payload: ContactAccepted
 
 
-EVENTS: tuple[type[Envelope], ...] = (ContactReceivedEvent, ContactRoutedEvent, ContactAcceptedEvent)
+class ComplaintEvent(Envelope):
+    event_type: Literal["complaint.lifecycle"] = "complaint.lifecycle"
+    schema_version: Literal[1] = 1
+    payload: ComplaintEventPayload
+
+
+EVENTS: tuple[type[Envelope], ...] = (ContactReceivedEvent, ContactRoutedEvent, ContactAcceptedEvent, ComplaintEvent)
 
 
 def derived_event_id(cause_event_id: UUID, what: str) -> UUID:
