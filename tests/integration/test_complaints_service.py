@@ -87,6 +87,9 @@ async def test_cases_open_officers_act_deadlines_fire_once_and_a_rebuild_matches
 
         summary = (await client.get("/v1/complaints/summary")).json()
         assert summary["compliments"] == 1
+        [taken] = summary["working_days_taken"]
+        assert (taken["procedure"], taken["measure"], taken["cases"]) == ("corporate", "to_acknowledge", 1)
+        assert taken["mean_working_days"] >= 19, "received 30 days ago, acknowledged today"
         assert {"value": "delay", "cases": 1} in summary["by_category"]
         assert {
             "name": "acknowledge",
@@ -99,6 +102,23 @@ async def test_cases_open_officers_act_deadlines_fire_once_and_a_rebuild_matches
         assert csv.splitlines()[0].startswith("case_id,kind,procedure") and len(csv.splitlines()) == 4
         history = (await client.get(f"/v1/cases/{corporate_id}")).json()
         assert [step["action"] for step in history["history"]] == ["logged", "acknowledged"]
+        # a service request (no case) reclassified as a complaint opens one; without a procedure it is refused
+        request_id = str(request.payload.contact_id)
+        missing = await client.post(
+            f"/v1/cases/{request_id}/actions", json={"action": "reclassified_as_complaint", "officer_ref": "o3"}
+        )
+        assert missing.status_code == 422
+        opened = await client.post(
+            f"/v1/cases/{request_id}/actions",
+            json={
+                "action": "reclassified_as_complaint",
+                "officer_ref": "o3",
+                "procedure": "corporate",
+                "department": "highways",
+            },
+        )
+        assert opened.status_code == 202, opened.text
+        await eventually(lambda: _status(cases, request_id, "received"))
         live = {doc["_id"]: doc async for doc in cases.find({})}
 
     # rebuilt from the topic into a fresh database, the cases equal the live ones

@@ -35,7 +35,7 @@ from frontdoor_shared.topics import Topics
 from .domain.case import InvalidTransition, alerts_due, apply
 from .domain.working_days import WorkingCalendar
 from .handlers import apply_event, council_day, deadline_event, logged_event, step_of
-from .reports import OPEN_BY, as_csv, counted_by, flatten, targets_pipeline
+from .reports import OPEN_BY, TIMING_FIELDS, as_csv, counted_by, flatten, targets_pipeline, working_days_taken
 from .settings import ComplaintsSettings
 from .store import CASES, CaseStore, case_from_doc
 
@@ -61,6 +61,7 @@ class OfficerAction(BaseModel):
         "withdrawn",
         "closed",
         "reclassified_as_service_request",
+        "reclassified_as_complaint",
     ]
     officer_ref: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     outcome: Literal["upheld", "partly_upheld", "not_upheld"] | None = None
@@ -69,6 +70,11 @@ class OfficerAction(BaseModel):
     agreed_response_by: date | None = None
     learning_points: list[Annotated[str, StringConstraints(max_length=1000)]] = []
     referral: Annotated[str, StringConstraints(max_length=200)] | None = None
+    procedure: Literal["corporate", "adult_social_care", "childrens_social_care"] | None = Field(
+        default=None, description="With reclassified_as_complaint, for a service request that has no case yet"
+    )
+    department: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")] | None = None
+    category: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")] | None = None
 
 
 def create_app(settings: ComplaintsSettings) -> FastAPI:
@@ -282,11 +288,18 @@ def create_app(settings: ComplaintsSettings) -> FastAPI:
     async def record_action(case_id: UUID, request: Annotated[OfficerAction, Body()]) -> dict[str, Any]:
         """Record an officer's action. A step the case does not allow is refused (409) and changes nothing."""
         case, _ = await store.load(str(case_id))
-        if case is None:
-            raise HTTPException(404, detail=f"no complaint case {case_id}")
         event = ComplaintEvent.new(
             ComplaintEventPayload(case_id=case_id, at=datetime.now(UTC), **request.model_dump()), producer=SERVICE
         )
+        if case is None:
+            if request.action != "reclassified_as_complaint":
+                raise HTTPException(404, detail=f"no complaint case {case_id}")
+            if not (request.procedure and request.department):
+                raise HTTPException(
+                    422, detail="a service request reclassified as a complaint needs procedure and department"
+                )
+            await publish([event])
+            return {"event_id": str(event.event_id), "status": "received", "stage": 1}
         try:
             after = apply(case, step_of(event.payload, zone), calendar)
         except InvalidTransition as refusal:
@@ -304,8 +317,10 @@ def create_app(settings: ComplaintsSettings) -> FastAPI:
         targets = await run(targets_pipeline())
         for row in targets:
             row["share_in_time"] = round(row["in_time"] / row["done"], 3) if row["done"] else None
+        timings = [doc async for doc in store.collection.find({"kind": "complaint"}, TIMING_FIELDS)]
         return {
             "open_by_stage_procedure_department": await run(OPEN_BY),
+            "working_days_taken": working_days_taken(timings, calendar),
             "within_target": targets,
             "by_category": await run(counted_by("category")),
             "by_outcome": await run(counted_by("outcome")),
@@ -315,7 +330,9 @@ def create_app(settings: ComplaintsSettings) -> FastAPI:
 
     @app.get("/v1/complaints/summary/{table}.csv", tags=["reports"], response_class=PlainTextResponse)
     async def complaints_summary_csv(
-        table: Literal["open_by_stage_procedure_department", "within_target", "by_category", "by_outcome"],
+        table: Literal[
+            "open_by_stage_procedure_department", "working_days_taken", "within_target", "by_category", "by_outcome"
+        ],
     ) -> PlainTextResponse:
         """One table of the summary as CSV."""
         return PlainTextResponse(as_csv((await complaints_summary())[table]), media_type="text/csv")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import statistics
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 OPEN_BY = [
@@ -39,6 +41,30 @@ def targets_pipeline() -> list[dict[str, Any]]:
             }
         },
         {"$sort": {"_id.procedure": 1, "_id.name": 1}},
+    ]
+
+
+TIMING_FIELDS = {"procedure": 1, "received_on": 1, "first_acknowledged_on": 1, "first_responded_on": 1}
+
+
+def working_days_taken(docs: Iterable[Mapping[str, Any]], calendar: Any) -> list[dict[str, Any]]:
+    """Mean and median working days from receipt to first acknowledgement and to first response, by procedure."""
+    taken: dict[tuple[str, str], list[int]] = {}
+    for doc in docs:
+        received = date.fromisoformat(doc["received_on"])
+        for measure, field in (("to_acknowledge", "first_acknowledged_on"), ("to_respond", "first_responded_on")):
+            if doc.get(field):
+                days = calendar.between(received, date.fromisoformat(doc[field]))
+                taken.setdefault((doc["procedure"], measure), []).append(days)
+    return [
+        {
+            "procedure": procedure,
+            "measure": measure,
+            "cases": len(days),
+            "mean_working_days": round(statistics.mean(days), 1),
+            "median_working_days": statistics.median(days),
+        }
+        for (procedure, measure), days in sorted(taken.items())
     ]
 
 
