@@ -4,69 +4,53 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import Annotated
 from uuid import UUID
 
-from aiokafka.errors import KafkaError
-from fastapi import FastAPI, HTTPException
-from faststream.kafka import KafkaBroker
-from pydantic import BaseModel, ValidationError
+from fastapi import Body, FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, ValidationError
 
-from frontdoor_shared.contracts import ContactReceived, ContactReceivedEvent
 from frontdoor_shared.health import health_router
 from frontdoor_shared.kafka import ensure_topics, make_broker, ping_broker, with_dead_letters
 from frontdoor_shared.logging import get_logger
+from frontdoor_shared.mongo import make_client, ping
 
-from .channels.web import WebContactForm, contact_from_web_form, event_id_for
+from .channels.web import WebContactForm, contact_from_web_form
+from .publishing import REFERENCES, Accepted, IntakeUnavailable, KafkaIntake
 from .settings import IntakeSettings
 
 log = get_logger(__name__)
 SERVICE = "intake"
 
 
-class Accepted(BaseModel):
+class AcceptedContact(BaseModel):
     contact_id: UUID
     event_id: UUID
-    status: str = "accepted"
+    status: str = Field(description="accepted, or duplicate when this reference was accepted before")
 
-
-class ContactPublisher:
-    """Publishes a contact and returns only once the broker has it: an accepted contact is never lost."""
-
-    def __init__(self, broker: KafkaBroker, topic: str) -> None:
-        self._out = broker.publisher(
-            topic,
-            title="contacts.received (published by intake)",
-            description="Every contact as intake received it, keyed by contact id; consumed by routing",
-            schema=ContactReceivedEvent,
+    @classmethod
+    def of(cls, accepted: Accepted) -> AcceptedContact:
+        return cls(
+            contact_id=accepted.contact_id,
+            event_id=accepted.event_id,
+            status="duplicate" if accepted.duplicate else "accepted",
         )
 
-    async def publish(self, contact: ContactReceived, event_id: UUID | None = None) -> ContactReceivedEvent:
-        event = ContactReceivedEvent.new(contact, producer=SERVICE, event_id=event_id)
-        try:
-            await self._out.publish(
-                event.to_bytes(),
-                key=str(contact.contact_id).encode(),
-                headers={"event-type": event.event_type, "event-id": str(event.event_id)},
-            )
-        except KafkaError as error:
-            log.error("contact not accepted: Kafka did not take it", error=repr(error))
-            raise HTTPException(
-                503, detail="The contact was not accepted: the message broker is unavailable. Try again."
-            ) from error
-        log.info(
-            "contact received",
-            event_id=str(event.event_id),
-            correlation_id=str(event.correlation_id),
-            contact_id=str(contact.contact_id),
-            channel=contact.channel.value,
-        )
-        return event
+
+class BatchItem(BaseModel):
+    index: int
+    status: str = Field(description="accepted, duplicate, invalid or unavailable")
+    contact_id: UUID | None = None
+    event_id: UUID | None = None
+    errors: list[dict] | None = None
 
 
 def create_app(settings: IntakeSettings) -> FastAPI:
     topics = settings.topics
     broker = make_broker(settings, SERVICE)
-    publisher = ContactPublisher(broker, topics.contacts_received)
+    mongo = make_client(settings, SERVICE)
+    intake = KafkaIntake(broker, topics.contacts_received, mongo[settings.mongodb_database][REFERENCES])
     key = settings.customer_ref_key.get_secret_value().encode()
 
     @asynccontextmanager
@@ -76,6 +60,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         log.info("intake started")
         yield
         await broker.stop()
+        await mongo.close()
         log.info("intake stopped")
 
     app = FastAPI(
@@ -84,17 +69,50 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         version="1",
         lifespan=lifespan,
     )
-    app.include_router(health_router({"kafka": partial(ping_broker, broker)}))
+    app.include_router(health_router({"kafka": partial(ping_broker, broker), "mongodb": partial(ping, mongo)}))
 
-    @app.post("/v1/contacts", status_code=202, response_model=Accepted, tags=["web"])
-    async def post_contact(form: WebContactForm) -> Accepted:
-        """Take one contact from the council website's form."""
-        try:
-            contact = contact_from_web_form(form, key)
-        except ValidationError as error:
-            raise HTTPException(422, detail=error.errors(include_url=False, include_context=False)) from None
-        event = await publisher.publish(contact, event_id_for(contact.contact_id, form.submission_id))
-        return Accepted(contact_id=contact.contact_id, event_id=event.event_id)
+    @app.exception_handler(IntakeUnavailable)
+    async def unavailable(request: Request, error: IntakeUnavailable) -> JSONResponse:
+        return JSONResponse(
+            {"detail": f"The contact was not accepted: {error}. Nothing was recorded; try again."},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+    @app.post("/v1/contacts", status_code=202, response_model=AcceptedContact, tags=["web"])
+    async def post_contact(form: WebContactForm) -> AcceptedContact:
+        """Take one contact from the council website's form. Resubmitting a `submission_id` returns the same contact."""
+        return AcceptedContact.of(await intake.accept(contact_from_web_form(form, key)))
+
+    @app.post("/v1/contacts/batch", status_code=207, response_model=list[BatchItem], tags=["web"])
+    async def post_contacts(
+        forms: Annotated[list[dict], Body(max_length=settings.intake_batch_limit, description="Web contact forms")],
+    ) -> list[BatchItem]:
+        """Take many contacts; each is answered on its own, in order, and a bad one does not stop the rest."""
+        answers = []
+        for index, raw in enumerate(forms):
+            try:
+                contact = contact_from_web_form(WebContactForm.model_validate(raw), key)
+            except ValidationError as error:
+                errors = error.errors(include_url=False, include_context=False, include_input=False)
+                answers.append(BatchItem(index=index, status="invalid", errors=errors))
+                continue
+            try:
+                accepted = await intake.accept(contact)
+            except IntakeUnavailable:
+                answers.append(BatchItem(index=index, status="unavailable"))
+                continue
+            answers.append(
+                BatchItem(
+                    index=index,
+                    status="duplicate" if accepted.duplicate else "accepted",
+                    contact_id=accepted.contact_id,
+                    event_id=accepted.event_id,
+                )
+            )
+        return answers
 
     app.state.broker = broker
+    app.state.intake = intake
+    app.state.mongo = mongo
     return app

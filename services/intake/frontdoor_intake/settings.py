@@ -9,3 +9,4 @@ class IntakeSettings(ServiceSettings):
         min_length=16,
         description="Secret key that turns a customer's email or phone number into a pseudonymous reference",
     )
+    intake_batch_limit: int = Field(default=1000, ge=1, le=100_000, description="Most contacts in one batch request")

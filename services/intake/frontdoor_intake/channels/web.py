@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
-from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+from uuid import NAMESPACE_URL, uuid4, uuid5
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
@@ -69,8 +69,3 @@ def contact_from_web_form(form: WebContactForm, key: bytes, now: datetime | None
         else None,
         received_at=now or datetime.now(UTC),
     )
-
-
-def event_id_for(contact_id: UUID, submission_id: str | None) -> UUID | None:
-    """A resubmitted form keeps its event id, so consumers see a repeat rather than a new contact."""
-    return uuid5(contact_id, "contact.received") if submission_id else None

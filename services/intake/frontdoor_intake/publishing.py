@@ -1,0 +1,109 @@
+"""Accepting a contact: publish it once, wait for Kafka, and remember its reference.
+
+Every channel adapter turns its own payload into a `ContactReceived` and calls
+`Intake.accept`. A repeat of the same channel reference (or idempotency key)
+returns the contact id already given and publishes nothing new. A contact is
+answered as accepted only once the broker has acknowledged it; if the broker or
+the reference store cannot be reached the caller is told to try again
+(`IntakeUnavailable`), and nothing half-accepted is left behind: the reference is
+recorded as pending first, so a retry publishes the same event id again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+from uuid import UUID, uuid5
+
+from aiokafka.errors import KafkaError
+from faststream.kafka import KafkaBroker
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from frontdoor_shared.contracts import ContactReceived, ContactReceivedEvent
+from frontdoor_shared.logging import get_logger
+
+log = get_logger(__name__)
+PRODUCER = "intake"
+REFERENCES = "intake_references"
+
+
+class IntakeUnavailable(RuntimeError):
+    """The contact was not accepted: the broker or the reference store is out of reach. Try again."""
+
+
+@dataclass(frozen=True)
+class Accepted:
+    contact_id: UUID
+    event_id: UUID
+    duplicate: bool = False
+    """True when this reference was accepted before: nothing new was published."""
+
+
+class Intake(Protocol):
+    async def accept(self, contact: ContactReceived, *, idempotency_key: str | None = None) -> Accepted: ...
+
+
+def reference_key(contact: ContactReceived, idempotency_key: str | None) -> str:
+    return f"{contact.channel.value}:{idempotency_key or contact.channel_reference}"
+
+
+class KafkaIntake:
+    """Publishes to contacts.received, keyed by contact id, waiting for every in-sync replica."""
+
+    def __init__(self, broker: KafkaBroker, topic: str, references: AsyncCollection) -> None:
+        self._out = broker.publisher(
+            topic,
+            title="contacts.received (published by intake)",
+            description="Every contact as intake received it, keyed by contact id; consumed by routing",
+            schema=ContactReceivedEvent,
+        )
+        self._references = references
+
+    async def accept(self, contact: ContactReceived, *, idempotency_key: str | None = None) -> Accepted:
+        key = reference_key(contact, idempotency_key)
+        event_id = uuid5(contact.contact_id, "contact.received")
+        try:
+            try:
+                await self._references.insert_one(
+                    {
+                        "_id": key,
+                        "contact_id": str(contact.contact_id),
+                        "event_id": str(event_id),
+                        "status": "pending",
+                        "at": datetime.now(UTC),
+                    }
+                )
+            except DuplicateKeyError:
+                known = await self._references.find_one({"_id": key})
+                if known and known["status"] == "published":
+                    return Accepted(UUID(known["contact_id"]), UUID(known["event_id"]), duplicate=True)
+                # accepted before but not confirmed published: publish the same contact again, same event id
+                contact = contact.model_copy(update={"contact_id": UUID(known["contact_id"])})
+                event_id = UUID(known["event_id"])
+        except PyMongoError as error:
+            log.error("contact not accepted: reference store unavailable", error=repr(error))
+            raise IntakeUnavailable("the reference store is unavailable") from error
+        event = ContactReceivedEvent.new(contact, producer=PRODUCER, event_id=event_id)
+        try:
+            await self._out.publish(
+                event.to_bytes(),
+                key=str(contact.contact_id).encode(),
+                headers={"event-type": event.event_type, "event-id": str(event.event_id)},
+            )
+        except KafkaError as error:
+            log.error("contact not accepted: Kafka did not take it", error=repr(error))
+            raise IntakeUnavailable("the message broker is unavailable") from error
+        try:
+            await self._references.update_one({"_id": key}, {"$set": {"status": "published"}})
+        except PyMongoError as error:  # published: a retry republishes the same event id, which is harmless
+            log.warning("reference not marked published", error=repr(error), reference=key)
+        log.info(
+            "contact received",
+            event_id=str(event.event_id),
+            correlation_id=str(event.correlation_id),
+            contact_id=str(contact.contact_id),
+            channel=contact.channel.value,
+        )
+        return Accepted(contact.contact_id, event.event_id)
