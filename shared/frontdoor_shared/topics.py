@@ -22,6 +22,11 @@ class Topics:
         return f"{self.prefix}contacts.routed"
 
     @property
+    def contacts_follow_ups(self) -> str:
+        """Further messages on contacts already received (email replies and the like), keyed by contact id."""
+        return f"{self.prefix}contacts.follow_ups"
+
+    @property
     def contacts_accepted(self) -> str:
         """Departments and partner agencies saying they have taken a contact from their queue."""
         return f"{self.prefix}contacts.accepted"

@@ -50,12 +50,14 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     topics = settings.topics
     broker = make_broker(settings, SERVICE)
     mongo = make_client(settings, SERVICE)
-    intake = KafkaIntake(broker, topics.contacts_received, mongo[settings.mongodb_database][REFERENCES])
+    intake = KafkaIntake(
+        broker, topics.contacts_received, topics.contacts_follow_ups, mongo[settings.mongodb_database][REFERENCES]
+    )
     key = settings.customer_ref_key.get_secret_value().encode()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        await ensure_topics(settings, with_dead_letters([topics.contacts_received]))
+        await ensure_topics(settings, with_dead_letters([topics.contacts_received, topics.contacts_follow_ups]))
         await broker.start()
         log.info("intake started")
         yield

@@ -21,7 +21,7 @@ from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from frontdoor_shared.contracts import ContactReceived, ContactReceivedEvent
+from frontdoor_shared.contracts import ContactFollowUp, ContactFollowUpEvent, ContactReceived, ContactReceivedEvent
 from frontdoor_shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -44,6 +44,10 @@ class Accepted:
 class Intake(Protocol):
     async def accept(self, contact: ContactReceived, *, idempotency_key: str | None = None) -> Accepted: ...
 
+    async def follow_up(self, message: ContactFollowUp) -> Accepted:
+        """Publish a further message on an existing contact (to contacts.follow_ups), once per channel reference."""
+        ...
+
 
 def reference_key(contact: ContactReceived, idempotency_key: str | None) -> str:
     return f"{contact.channel.value}:{idempotency_key or contact.channel_reference}"
@@ -52,14 +56,53 @@ def reference_key(contact: ContactReceived, idempotency_key: str | None) -> str:
 class KafkaIntake:
     """Publishes to contacts.received, keyed by contact id, waiting for every in-sync replica."""
 
-    def __init__(self, broker: KafkaBroker, topic: str, references: AsyncCollection) -> None:
+    def __init__(self, broker: KafkaBroker, topic: str, follow_ups_topic: str, references: AsyncCollection) -> None:
         self._out = broker.publisher(
             topic,
             title="contacts.received (published by intake)",
             description="Every contact as intake received it, keyed by contact id; consumed by routing",
             schema=ContactReceivedEvent,
         )
+        self._follow_ups = broker.publisher(
+            follow_ups_topic,
+            title="contacts.follow_ups (published by intake)",
+            description="Further messages on a contact already received, such as an email reply, keyed by contact id",
+            schema=ContactFollowUpEvent,
+        )
         self._references = references
+
+    async def follow_up(self, message: ContactFollowUp) -> Accepted:
+        key = f"{message.channel.value}:{message.channel_reference}"
+        event_id = uuid5(message.contact_id, f"contact.follow_up:{key}")
+        try:
+            if await self._references.find_one({"_id": key, "status": "published"}):
+                return Accepted(message.contact_id, event_id, duplicate=True)
+        except PyMongoError as error:
+            raise IntakeUnavailable("the reference store is unavailable") from error
+        event = ContactFollowUpEvent.new(message, producer=PRODUCER, event_id=event_id)
+        try:
+            await self._follow_ups.publish(
+                event.to_bytes(),
+                key=str(message.contact_id).encode(),
+                headers={"event-type": event.event_type, "event-id": str(event.event_id)},
+            )
+        except KafkaError as error:
+            raise IntakeUnavailable("the message broker is unavailable") from error
+        try:
+            await self._references.update_one(
+                {"_id": key},
+                {"$set": {"contact_id": str(message.contact_id), "event_id": str(event_id), "status": "published"}},
+                upsert=True,
+            )
+        except PyMongoError as error:
+            log.warning("follow-up reference not recorded", error=repr(error), reference=key)
+        log.info(
+            "contact follow-up received",
+            contact_id=str(message.contact_id),
+            channel=message.channel.value,
+            event_id=str(event_id),
+        )
+        return Accepted(message.contact_id, event_id)
 
     async def accept(self, contact: ContactReceived, *, idempotency_key: str | None = None) -> Accepted:
         key = reference_key(contact, idempotency_key)

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from pydantic import Field, SecretStr
 
 from frontdoor_shared.settings import ServiceSettings
@@ -10,3 +12,16 @@ class IntakeSettings(ServiceSettings):
         description="Secret key that turns a customer's email or phone number into a pseudonymous reference",
     )
     intake_batch_limit: int = Field(default=1000, ge=1, le=100_000, description="Most contacts in one batch request")
+    max_body_bytes: int = Field(default=1_000_000, ge=1_000, description="Largest HTTP request body accepted")
+    open311_api_keys: dict[str, SecretStr] = Field(
+        default={}, description='Open311 integrations: name -> api_key, e.g. {"fixmystreet": "..."}'
+    )
+    open311_jurisdiction_id: str = "frontdoor.example.gov.uk"
+    facebook_app_secret: SecretStr | None = None
+    facebook_verify_token: SecretStr | None = None
+    x_consumer_secret: SecretStr | None = None
+    webhook_max_age_seconds: int = Field(default=300, ge=1, description="Older signed webhook deliveries are refused")
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=8025, ge=0, le=65535)
+    smtp_max_message_bytes: int = Field(default=10_000_000, ge=10_000)
+    attachment_dir: Path = Field(default=Path(".frontdoor/attachments"), description="Where email attachments are kept")

@@ -169,3 +169,14 @@ class ContactAccepted(Contract):
     destination: Code = Field(description="The department or partner agency that accepted it")
     accepted_by: ShortText = Field(description="Who accepted it: a team or an officer's reference, not a name")
     accepted_at: AwareDatetime
+
+
+class ContactFollowUp(Contract):
+    """A further message on a contact already received: an email reply, a second letter, a call back."""
+
+    contact_id: UUID
+    channel: Channel
+    channel_reference: ShortText = Field(description="The channel's own reference for this message")
+    text: Annotated[str, StringConstraints(max_length=20_000)]
+    attachments: tuple[Attachment, ...] = ()
+    received_at: AwareDatetime

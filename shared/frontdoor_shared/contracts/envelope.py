@@ -10,7 +10,7 @@ from pydantic import AfterValidator, AwareDatetime, Field
 
 from .base import Contract
 from .complaint import ComplaintEventPayload
-from .contact import ContactAccepted, ContactReceived, ContactRouted
+from .contact import ContactAccepted, ContactFollowUp, ContactReceived, ContactRouted
 
 
 def _in_utc(moment: datetime) -> datetime:
@@ -72,7 +72,19 @@ class ComplaintEvent(Envelope):
     payload: ComplaintEventPayload
 
 
-EVENTS: tuple[type[Envelope], ...] = (ContactReceivedEvent, ContactRoutedEvent, ContactAcceptedEvent, ComplaintEvent)
+class ContactFollowUpEvent(Envelope):
+    event_type: Literal["contact.follow_up"] = "contact.follow_up"
+    schema_version: Literal[1] = 1
+    payload: ContactFollowUp
+
+
+EVENTS: tuple[type[Envelope], ...] = (
+    ContactReceivedEvent,
+    ContactRoutedEvent,
+    ContactAcceptedEvent,
+    ContactFollowUpEvent,
+    ComplaintEvent,
+)
 
 
 def derived_event_id(cause_event_id: UUID, what: str) -> UUID:
