@@ -27,6 +27,16 @@ class Topics:
         return f"{self.prefix}contacts.follow_ups"
 
     @property
+    def telephony_calls(self) -> str:
+        """Call events from the telephony platform: offered, answered, abandoned, ended."""
+        return f"{self.prefix}telephony.calls"
+
+    @property
+    def hub_visits(self) -> str:
+        """Visits to One Stop Shops and community hubs: checked in, seen, closed."""
+        return f"{self.prefix}hubs.visits"
+
+    @property
     def contacts_accepted(self) -> str:
         """Departments and partner agencies saying they have taken a contact from their queue."""
         return f"{self.prefix}contacts.accepted"

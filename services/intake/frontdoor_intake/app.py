@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import Annotated
 from uuid import UUID
 
 from fastapi import Body, FastAPI, Request
@@ -16,7 +15,9 @@ from frontdoor_shared.kafka import ensure_topics, make_broker, ping_broker, with
 from frontdoor_shared.logging import get_logger
 from frontdoor_shared.mongo import make_client, ping
 
+from .assisted_routes import assisted_router
 from .channels.web import WebContactForm, contact_from_web_form
+from .operations import OperationsPublisher
 from .publishing import REFERENCES, Accepted, IntakeUnavailable, KafkaIntake
 from .settings import IntakeSettings
 
@@ -57,7 +58,12 @@ def create_app(settings: IntakeSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        await ensure_topics(settings, with_dead_letters([topics.contacts_received, topics.contacts_follow_ups]))
+        await ensure_topics(
+            settings,
+            with_dead_letters(
+                [topics.contacts_received, topics.contacts_follow_ups, topics.telephony_calls, topics.hub_visits]
+            ),
+        )
         await broker.start()
         log.info("intake started")
         yield
@@ -88,7 +94,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
 
     @app.post("/v1/contacts/batch", status_code=207, response_model=list[BatchItem], tags=["web"])
     async def post_contacts(
-        forms: Annotated[list[dict], Body(max_length=settings.intake_batch_limit, description="Web contact forms")],
+        forms: list[dict] = Body(max_length=settings.intake_batch_limit, description="Web contact forms"),
     ) -> list[BatchItem]:
         """Take many contacts; each is answered on its own, in order, and a bad one does not stop the rest."""
         answers = []
@@ -113,6 +119,8 @@ def create_app(settings: IntakeSettings) -> FastAPI:
                 )
             )
         return answers
+
+    app.include_router(assisted_router(intake, OperationsPublisher(broker, topics), settings, key))
 
     app.state.broker = broker
     app.state.intake = intake

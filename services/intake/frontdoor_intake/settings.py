@@ -25,3 +25,8 @@ class IntakeSettings(ServiceSettings):
     smtp_port: int = Field(default=8025, ge=0, le=65535)
     smtp_max_message_bytes: int = Field(default=10_000_000, ge=10_000)
     attachment_dir: Path = Field(default=Path(".frontdoor/attachments"), description="Where email attachments are kept")
+    integration_api_keys: dict[str, SecretStr] = Field(
+        default={},
+        description="Machine integrations (telephony platform, hub system, scanning bureau, casework system): "
+        "name -> key, sent as the X-Api-Key header",
+    )

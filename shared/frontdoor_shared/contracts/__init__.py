@@ -21,18 +21,23 @@ from .contact import (
 )
 from .envelope import (
     EVENTS,
+    CallEvent,
     ComplaintEvent,
     ContactAcceptedEvent,
     ContactFollowUpEvent,
     ContactReceivedEvent,
     ContactRoutedEvent,
     Envelope,
+    HubVisitEvent,
     derived_event_id,
 )
+from .operations import CallEventPayload, HubVisitPayload
 
 __all__ = [
     "EVENTS",
     "Attachment",
+    "CallEvent",
+    "CallEventPayload",
     "Channel",
     "ComplaintAction",
     "ComplaintEvent",
@@ -53,6 +58,8 @@ __all__ = [
     "DestinationKind",
     "Envelope",
     "EscalationTarget",
+    "HubVisitEvent",
+    "HubVisitPayload",
     "Location",
     "OnBehalfOf",
     "RunnerUp",

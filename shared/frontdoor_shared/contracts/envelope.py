@@ -11,6 +11,7 @@ from pydantic import AfterValidator, AwareDatetime, Field
 from .base import Contract
 from .complaint import ComplaintEventPayload
 from .contact import ContactAccepted, ContactFollowUp, ContactReceived, ContactRouted
+from .operations import CallEventPayload, HubVisitPayload
 
 
 def _in_utc(moment: datetime) -> datetime:
@@ -78,7 +79,21 @@ class ContactFollowUpEvent(Envelope):
     payload: ContactFollowUp
 
 
+class CallEvent(Envelope):
+    event_type: Literal["telephony.call"] = "telephony.call"
+    schema_version: Literal[1] = 1
+    payload: CallEventPayload
+
+
+class HubVisitEvent(Envelope):
+    event_type: Literal["hub.visit"] = "hub.visit"
+    schema_version: Literal[1] = 1
+    payload: HubVisitPayload
+
+
 EVENTS: tuple[type[Envelope], ...] = (
+    CallEvent,
+    HubVisitEvent,
     ContactReceivedEvent,
     ContactRoutedEvent,
     ContactAcceptedEvent,

@@ -1,0 +1,129 @@
+"""The intake service in-process against the real broker and Mongo server: every assisted channel."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from frontdoor_intake.app import create_app
+from frontdoor_intake.settings import IntakeSettings
+from frontdoor_shared.contracts import CallEvent, ContactReceivedEvent, HubVisitEvent
+from tests.kafka_tools import read_topics
+
+KEY = {"X-Api-Key": "telephony-key-0123456789"}
+
+
+async def test_channels_publish_once_answer_each_item_and_refuse_bad_input(namespace):
+    settings = namespace.settings(
+        IntakeSettings, integration_api_keys={"telephony": KEY["X-Api-Key"]}, max_body_bytes=20_000
+    )
+    topics = settings.topics
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://i") as client:
+        form = {"submission_id": "w-1", "message": "Bin not emptied", "email": "ann@example.org", "postcode": "LS6 2AB"}
+        first, again = [(await client.post("/v1/contacts", json=form)).json() for _ in range(2)]
+        assert first["status"] == "accepted" and again["status"] == "duplicate"
+        assert first["contact_id"] == again["contact_id"]
+
+        batch = (await client.post("/v1/contacts/batch", json=[{"message": "one"}, {"message": ""}, form])).json()
+        assert [item["status"] for item in batch] == ["accepted", "invalid", "duplicate"]
+        assert batch[1]["errors"][0]["loc"] == ["message"]
+
+        call = {
+            "call_id": "c-77",
+            "event": "ended",
+            "at": "2010-01-05T10:03:00+00:00",
+            "queue": "waste",
+            "caller_number": "0113 496 0000",
+            "wait_seconds": 14,
+            "talk_seconds": 200,
+            "hold_seconds": 0,
+            "wrap_up_seconds": 30,
+            "resolved_first_time": True,
+            "summary": "Missed bin, Headingley, snow",
+        }
+        assert (await client.post("/v1/telephony/calls", json=call)).status_code == 401
+        assert (await client.post("/v1/telephony/calls", json=call, headers={"X-Api-Key": "wrong"})).status_code == 401
+        ended = await client.post("/v1/telephony/calls", json=call, headers=KEY)
+        assert ended.status_code == 200 and ended.json()["status"] == "accepted"
+        abandoned = call | {"call_id": "c-78", "event": "abandoned", "summary": None}
+        assert (await client.post("/v1/telephony/calls", json=abandoned, headers=KEY)).json()["status"] == "recorded"
+        naive = call | {"at": "2010-01-05T10:03:00"}
+        assert (await client.post("/v1/telephony/calls", json=naive, headers=KEY)).status_code == 422
+
+        visit = {
+            "visit_id": "v-1",
+            "event": "seen",
+            "at": "2010-01-05T11:00:00+00:00",
+            "hub": "Compton Centre",
+            "service": "council tax",
+            "notes": "Wants to set up a payment plan",
+            "resolved_first_time": True,
+        }
+        assert (await client.post("/v1/hubs/visits", json=visit, headers=KEY)).json()["status"] == "accepted"
+
+        casework = {
+            "enquiry_id": "cw-9",
+            "member_id": "m-1",
+            "member_name": "Cllr A. Member",
+            "ward": "Armley",
+            "text": "Constituent's street not gritted again",
+            "constituent_email": "bob@example.org",
+        }
+        assert (await client.post("/v1/casework", json=casework, headers=KEY)).json()["status"] == "accepted"
+        library = {
+            "reference": "l-5",
+            "library": "Central",
+            "what": "digital_help",
+            "detail": "universal_credit_help",
+            "text": "Helped customer set up a Universal Credit account",
+        }
+        assert (await client.post("/v1/libraries/contacts", json=library, headers=KEY)).json()["status"] == "accepted"
+
+        csv_body = (
+            "letter_id,received_on,subject,text,postcode\n"
+            "L-1,2010-01-06,Bins,Bins not collected since Christmas,LS6 2AB\n"
+            "L-2,not-a-date,Bins,Still not collected,LS6 2AB\n"
+        )
+        letters = await client.post("/v1/letters/import", content=csv_body, headers=KEY | {"content-type": "text/csv"})
+        assert letters.status_code == 207
+        assert [(row["row"], row["status"]) for row in letters.json()] == [(1, "accepted"), (2, "invalid")]
+        assert letters.json()[1]["errors"][0]["loc"] == ["received_on"]
+        jsonl = json.dumps({"letter_id": "L-3", "received_on": "2010-01-07", "text": "Thank you"}) + "\n{oops\n"
+        bad = await client.post(
+            "/v1/letters/import", content=jsonl, headers=KEY | {"content-type": "application/x-ndjson"}
+        )
+        assert bad.status_code == 400 and "line 2 is not JSON" in bad.json()["detail"]
+        assert (
+            await client.post("/v1/letters/import", content="x", headers=KEY | {"content-type": "text/plain"})
+        ).status_code == 415
+        huge = "letter_id,received_on,text\n" + "L-9,2010-01-07," + "x" * 30_000 + "\n"
+        assert (
+            await client.post("/v1/letters/import", content=huge, headers=KEY | {"content-type": "text/csv"})
+        ).status_code == 413
+
+    bootstrap = namespace.infra.kafka_bootstrap_servers
+    received = [
+        ContactReceivedEvent.model_validate_json(r.value).payload
+        for r in await read_topics(bootstrap, [topics.contacts_received], expect=6, idle_seconds=1)
+    ]
+    by_channel = sorted(c.channel.value for c in received)
+    assert by_channel == ["councillor_casework", "face_to_face", "letter", "library", "phone", "web", "web"]
+    casework_contact = next(c for c in received if c.channel.value == "councillor_casework")
+    assert casework_contact.on_behalf_of.ward == "Armley" and casework_contact.on_behalf_of.constituent_ref.startswith(
+        "cust_"
+    )
+    assert next(c for c in received if c.channel.value == "library").category == "library_digital_help"
+    serialised = " ".join(c.model_dump_json() for c in received)
+    assert "ann@example.org" not in serialised and "496 0000" not in serialised and "bob@" not in serialised
+
+    calls = [
+        CallEvent.model_validate_json(r.value).payload
+        for r in await read_topics(bootstrap, [topics.telephony_calls], expect=2, idle_seconds=1)
+    ]
+    assert sorted(c.event for c in calls) == ["abandoned", "ended"]
+    assert next(c for c in calls if c.event == "ended").contact_id is not None
+    visits = await read_topics(bootstrap, [topics.hub_visits], expect=1, idle_seconds=1)
+    assert HubVisitEvent.model_validate_json(visits[0].value).payload.hub == "Compton Centre"
