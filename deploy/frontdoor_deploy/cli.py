@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import os
 import secrets
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -158,6 +161,75 @@ def routing_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def ingest(args: argparse.Namespace) -> int:
+    """Bulk import: web contacts (JSON Lines) or scanned letters (CSV or JSON Lines), in chunks, with progress."""
+    from collections import Counter
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise RuntimeError(f"{path}: no such file")
+    text = path.read_text(encoding="utf-8-sig")
+    is_csv = path.suffix.lower() == ".csv"
+    if is_csv:
+        table = list(csv.reader(io.StringIO(text)))
+        header, rows = table[0], [row for row in table[1:] if any(cell.strip() for cell in row)]
+    else:
+        header, rows = [], [line for line in text.splitlines() if line.strip()]
+    if args.channel == "web" and is_csv:
+        raise RuntimeError("web contacts are imported from JSON Lines (.jsonl), one form per line")
+    base = args.url.rstrip("/")
+    headers = {"X-Api-Key": os.environ.get("INTAKE_API_KEY", "")}
+    outcome: Counter[str] = Counter()
+    problems: list[str] = []
+    for start in range(0, len(rows), args.chunk):
+        chunk = rows[start : start + args.chunk]
+        if args.channel == "web":
+            try:
+                forms = [json.loads(line) for line in chunk]
+            except json.JSONDecodeError as error:
+                raise RuntimeError(f"{path}: a line near row {start + 1} is not JSON: {error.msg}") from None
+            answers = _http("POST", f"{base}/v1/contacts/batch", forms)
+            rows_of = [start + item["index"] + 1 for item in answers]
+        else:
+            body = (_csv_text([header, *chunk]) if is_csv else "\n".join(chunk)).encode()
+            kind = "text/csv" if is_csv else "application/x-ndjson"
+            answers = _http_raw("POST", f"{base}/v1/letters/import", body, headers | {"content-type": kind})
+            rows_of = [start + item["row"] for item in answers]
+        for row, item in zip(rows_of, answers, strict=True):
+            outcome[item["status"]] += 1
+            if item["status"] in ("invalid", "unavailable"):
+                problems.append(f"row {row}: {item['status']} {json.dumps(item.get('errors') or '')[:300]}")
+        _progress(min(start + args.chunk, len(rows)), len(rows))
+    print(f"\n{path.name}: " + ", ".join(f"{n} {status}" for status, n in sorted(outcome.items())))
+    for problem in problems[:50]:
+        print(f"  {problem}")
+    if len(problems) > 50:
+        print(f"  ... and {len(problems) - 50} more")
+    return 0 if not outcome["unavailable"] else 1
+
+
+def _csv_text(rows: list[list[str]]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()
+
+
+def _progress(done: int, total: int, width: int = 40) -> None:
+    filled = int(width * done / total) if total else width
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", flush=True, file=sys.stderr)
+
+
+def _http_raw(method: str, url: str, body: bytes, headers: dict[str, str]) -> list:
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        raise RuntimeError(
+            f"{url} refused the batch ({error.code}): {error.read().decode(errors='replace')[:500]}"
+        ) from None
+
+
 def _load_rules(rules_path: str | None, directory_path: str | None):
     from frontdoor_routing.config import ConfigError, load_directory, load_rules
     from frontdoor_routing.settings import RoutingSettings
@@ -191,6 +263,12 @@ def main(argv: list[str] | None = None) -> int:
     command = commands.add_parser("contracts", help="write the event JSON Schemas and the AsyncAPI document")
     command.add_argument("--check", action="store_true", help="fail if the committed files differ from the code")
     command.set_defaults(run=contracts)
+    command = commands.add_parser("ingest", help="bulk import a file of contacts, with progress and a summary")
+    command.add_argument("file", help="web contacts as JSON Lines, or letters as CSV or JSON Lines")
+    command.add_argument("--channel", choices=["web", "letters"], default="letters")
+    command.add_argument("--url", default=f"http://127.0.0.1:{SERVICES['intake']}", help="the intake service")
+    command.add_argument("--chunk", type=int, default=500, help="records sent per request")
+    command.set_defaults(run=ingest)
     routing = commands.add_parser("routing", help="explain a routing decision, or try rules against past contacts")
     routing_commands = routing.add_subparsers(dest="routing_command", required=True)
     explain = routing_commands.add_parser("explain", help="show where a contact would go, and why")
