@@ -10,6 +10,7 @@ from fastapi import Body, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
+from frontdoor_shared.contracts import ContactReceived
 from frontdoor_shared.health import health_router
 from frontdoor_shared.kafka import ensure_topics, make_broker, ping_broker, with_dead_letters
 from frontdoor_shared.logging import get_logger
@@ -97,28 +98,26 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         forms: list[dict] = Body(max_length=settings.intake_batch_limit, description="Web contact forms"),
     ) -> list[BatchItem]:
         """Take many contacts; each is answered on its own, in order, and a bad one does not stop the rest."""
-        answers = []
+        answers: list[BatchItem | None] = [None] * len(forms)
+        valid: list[tuple[int, ContactReceived]] = []
         for index, raw in enumerate(forms):
             try:
-                contact = contact_from_web_form(WebContactForm.model_validate(raw), key)
+                valid.append((index, contact_from_web_form(WebContactForm.model_validate(raw), key)))
             except ValidationError as error:
                 errors = error.errors(include_url=False, include_context=False, include_input=False)
-                answers.append(BatchItem(index=index, status="invalid", errors=errors))
-                continue
-            try:
-                accepted = await intake.accept(contact)
-            except IntakeUnavailable:
-                answers.append(BatchItem(index=index, status="unavailable"))
-                continue
-            answers.append(
-                BatchItem(
+                answers[index] = BatchItem(index=index, status="invalid", errors=errors)
+        results = await intake.accept_many([contact for _, contact in valid]) if valid else []
+        for (index, _), result in zip(valid, results, strict=True):
+            if isinstance(result, IntakeUnavailable):
+                answers[index] = BatchItem(index=index, status="unavailable")
+            else:
+                answers[index] = BatchItem(
                     index=index,
-                    status="duplicate" if accepted.duplicate else "accepted",
-                    contact_id=accepted.contact_id,
-                    event_id=accepted.event_id,
+                    status="duplicate" if result.duplicate else "accepted",
+                    contact_id=result.contact_id,
+                    event_id=result.event_id,
                 )
-            )
-        return answers
+        return [answer for answer in answers if answer is not None]
 
     app.include_router(assisted_router(intake, OperationsPublisher(broker, topics), settings, key))
 

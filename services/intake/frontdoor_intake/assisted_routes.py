@@ -151,20 +151,21 @@ def assisted_router(intake: Intake, operations: OperationsPublisher, settings: I
             rows = records_of(await body_of(request), content_type)
         except ValueError as error:
             raise HTTPException(400, detail=str(error)) from None
-        answers = []
+        answers: list[RowAnswer | None] = [None] * len(rows)
+        valid = []
         for number, row in enumerate(rows, start=1):
             try:
-                contact = to_contact(model.model_validate(row), key)
+                valid.append((number, to_contact(model.model_validate(row), key)))
             except ValidationError as error:
                 errors = error.errors(include_url=False, include_context=False, include_input=False)
-                answers.append(RowAnswer(row=number, status="invalid", errors=errors))
-                continue
-            try:
-                accepted = await intake.accept(contact)
-            except IntakeUnavailable:
-                answers.append(RowAnswer(row=number, status="unavailable"))
-                continue
-            answers.append(RowAnswer(row=number, **_answer(accepted).model_dump()))
+                answers[number - 1] = RowAnswer(row=number, status="invalid", errors=errors)
+        results = await intake.accept_many([contact for _, contact in valid]) if valid else []
+        for (number, _), result in zip(valid, results, strict=True):
+            if isinstance(result, IntakeUnavailable):
+                answers[number - 1] = RowAnswer(row=number, status="unavailable")
+            else:
+                answers[number - 1] = RowAnswer(row=number, **_answer(result).model_dump())
+        answers = [answer for answer in answers if answer is not None]
         log.info("batch imported", rows=len(rows), accepted=sum(a.status == "accepted" for a in answers))
         return answers
 
