@@ -20,11 +20,11 @@ from .services import SERVICES, ServiceProcess
 SAMPLES = REPO / "deploy" / "samples" / "web-contacts.json"
 
 
-def customer_ref_key() -> str:
-    """The pseudonymisation key: CUSTOMER_REF_KEY if set, else one generated once for this machine."""
-    if key := os.environ.get("CUSTOMER_REF_KEY"):
-        return key
-    path = HOME / "secrets" / "customer_ref_key"
+def local_secret(name: str) -> str:
+    """A secret for running locally: the environment's if set, else one generated once into .frontdoor/secrets/."""
+    if value := os.environ.get(name.upper()):
+        return value
+    path = HOME / "secrets" / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
@@ -33,7 +33,18 @@ def customer_ref_key() -> str:
 
 
 def service_processes(kafka: str, mongodb: str) -> list[ServiceProcess]:
-    env = {"KAFKA_BOOTSTRAP_SERVERS": kafka, "MONGODB_URL": mongodb, "CUSTOMER_REF_KEY": customer_ref_key()}
+    integration = local_secret("integration_key")
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "MONGODB_URL": mongodb,
+        "CUSTOMER_REF_KEY": local_secret("customer_ref_key"),
+        "INTEGRATION_API_KEYS": os.environ.get("INTEGRATION_API_KEYS", json.dumps({"local": integration})),
+        "OPEN311_API_KEYS": os.environ.get("OPEN311_API_KEYS", json.dumps({"local": integration})),
+        "FACEBOOK_APP_SECRET": local_secret("facebook_app_secret"),
+        "FACEBOOK_VERIFY_TOKEN": local_secret("facebook_verify_token"),
+        "X_CONSUMER_SECRET": local_secret("x_consumer_secret"),
+        "ATTACHMENT_DIR": str(HOME / "attachments"),
+    }
     return [ServiceProcess(name, port, HOME / "run", env) for name, port in SERVICES.items()]
 
 
@@ -46,6 +57,7 @@ def up(args: argparse.Namespace) -> int:
     for service in service_processes(infra.kafka_bootstrap_servers, infra.mongodb_url):
         service.start()
         print(f"  {service.name:<11} ready at {service.url}  (log: {service.log_path})")
+    print(f"Keys for machine integrations and webhooks (local only): {HOME / 'secrets'}/")
     return 0
 
 
