@@ -17,6 +17,7 @@ from frontdoor_shared.logging import get_logger
 from frontdoor_shared.mongo import make_client, ping
 
 from .assisted_routes import assisted_router
+from .channels.social import social_router
 from .channels.web import WebContactForm, contact_from_web_form
 from .operations import OperationsPublisher
 from .publishing import REFERENCES, Accepted, IntakeUnavailable, KafkaIntake
@@ -120,6 +121,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         return [answer for answer in answers if answer is not None]
 
     app.include_router(assisted_router(intake, OperationsPublisher(broker, topics), settings, key))
+    app.include_router(social_router(intake, settings, key), tags=["social media"])
 
     app.state.broker = broker
     app.state.intake = intake
