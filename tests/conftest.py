@@ -9,6 +9,7 @@ When none can be had the tests fail: they never skip.
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -71,6 +72,7 @@ class Namespace:
             "TOPIC_PREFIX": self.topic_prefix,
             "CUSTOMER_REF_KEY": "test-key-not-a-secret-0123456789",
             "LOG_LEVEL": "INFO",
+            "SMTP_PORT": str(free_port()),
             **extra,
         }
 
@@ -80,6 +82,12 @@ class Namespace:
             name.lower(): value for name, value in self.env().items() if name.lower() in settings_class.model_fields
         }
         return settings_class(**(fields | overrides))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import csv
-import socket
 
 import pytest
 
 from frontdoor_deploy.cli import main
 from frontdoor_deploy.services import ServiceProcess
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.e2e
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_ingest_imports_a_csv_of_letters_with_a_summary(namespace, tmp_path, monkeypatch, capsys):

@@ -4,7 +4,6 @@ exactly once each, even when the routing service is killed mid-stream."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections import Counter
 
@@ -17,16 +16,11 @@ from frontdoor_routing.config import load_directory
 from frontdoor_routing.settings import RoutingSettings
 from frontdoor_shared.contracts import ContactRoutedEvent
 from frontdoor_shared.topics import Topics
+from tests.conftest import free_port
 from tests.kafka_tools import read_topics
 
 pytestmark = pytest.mark.e2e
 CONTACTS = 240
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

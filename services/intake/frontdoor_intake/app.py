@@ -17,6 +17,7 @@ from frontdoor_shared.logging import get_logger
 from frontdoor_shared.mongo import make_client, ping
 
 from .assisted_routes import assisted_router
+from .channels.email import THREADS, EmailIntake, EmailThreads, FileAttachmentStore, start_smtp_server
 from .channels.social import social_router
 from .channels.web import WebContactForm, contact_from_web_form
 from .operations import OperationsPublisher
@@ -57,6 +58,15 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         broker, topics.contacts_received, topics.contacts_follow_ups, mongo[settings.mongodb_database][REFERENCES]
     )
     key = settings.customer_ref_key.get_secret_value().encode()
+    email = EmailIntake(
+        intake,
+        EmailThreads(mongo[settings.mongodb_database][THREADS]),
+        FileAttachmentStore(settings.attachment_dir),
+        key,
+        max_message_bytes=settings.smtp_max_message_bytes,
+        max_attachment_bytes=settings.smtp_max_attachment_bytes,
+        recipients=settings.smtp_recipients,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -67,8 +77,10 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             ),
         )
         await broker.start()
-        log.info("intake started")
+        smtp = start_smtp_server(email, settings.smtp_host, settings.smtp_port, settings.smtp_max_message_bytes)
+        log.info("intake started", smtp=f"{settings.smtp_host}:{settings.smtp_port}")
         yield
+        smtp.stop()
         await broker.stop()
         await mongo.close()
         log.info("intake stopped")

@@ -24,6 +24,10 @@ class IntakeSettings(ServiceSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=8025, ge=0, le=65535)
     smtp_max_message_bytes: int = Field(default=10_000_000, ge=10_000)
+    smtp_max_attachment_bytes: int = Field(default=5_000_000, ge=1_000)
+    smtp_recipients: list[str] = Field(
+        default=[], description="The council addresses mail is taken for; empty takes any recipient"
+    )
     attachment_dir: Path = Field(default=Path(".frontdoor/attachments"), description="Where email attachments are kept")
     integration_api_keys: dict[str, SecretStr] = Field(
         default={},
