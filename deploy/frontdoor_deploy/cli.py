@@ -242,6 +242,19 @@ def _http_raw(method: str, url: str, body: bytes, headers: dict[str, str]) -> li
         ) from None
 
 
+def samples(args: argparse.Namespace) -> int:
+    """Send the documented example of every channel to the running intake service and show each answer."""
+    from .samples import send_all
+
+    sent = send_all(args.url, (args.smtp_host, args.smtp_port), local_secret)
+    failed = 0
+    for channel, status, answer in sent:
+        ok = status < 300 or status == 207
+        failed += not ok
+        print(f"{'ok ' if ok else 'BAD'} {channel:<28} {status}  {answer[:160]}")
+    return 1 if failed else 0
+
+
 def _load_rules(rules_path: str | None, directory_path: str | None):
     from frontdoor_routing.config import ConfigError, load_directory, load_rules
     from frontdoor_routing.settings import RoutingSettings
@@ -281,6 +294,11 @@ def main(argv: list[str] | None = None) -> int:
     command.add_argument("--url", default=f"http://127.0.0.1:{SERVICES['intake']}", help="the intake service")
     command.add_argument("--chunk", type=int, default=500, help="records sent per request")
     command.set_defaults(run=ingest)
+    command = commands.add_parser("samples", help="send one documented example per channel to the running intake")
+    command.add_argument("--url", default=f"http://127.0.0.1:{SERVICES['intake']}")
+    command.add_argument("--smtp-host", default="127.0.0.1")
+    command.add_argument("--smtp-port", type=int, default=8025)
+    command.set_defaults(run=samples)
     routing = commands.add_parser("routing", help="explain a routing decision, or try rules against past contacts")
     routing_commands = routing.add_subparsers(dest="routing_command", required=True)
     explain = routing_commands.add_parser("explain", help="show where a contact would go, and why")
