@@ -51,7 +51,7 @@ async def test_every_documented_channel_example_is_accepted(namespace, tmp_path,
     records = await read_topics(
         namespace.infra.kafka_bootstrap_servers,
         [Topics(namespace.topic_prefix).contacts_received],
-        expect=10,
+        expect=11,
         idle_seconds=1,
     )
     channels = {ContactReceivedEvent.model_validate_json(r.value).payload.channel.value for r in records}

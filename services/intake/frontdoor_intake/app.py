@@ -10,14 +10,16 @@ from fastapi import Body, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
-from frontdoor_shared.contracts import ContactReceived
+from frontdoor_shared.contracts import ContactReceived, ContactReceivedEvent, ContactRoutedEvent
 from frontdoor_shared.health import health_router
 from frontdoor_shared.kafka import ensure_topics, make_broker, ping_broker, with_dead_letters
 from frontdoor_shared.logging import get_logger
 from frontdoor_shared.mongo import make_client, ping
+from frontdoor_shared.projection import subscribe_projection
 
 from .assisted_routes import assisted_router
 from .channels.email import THREADS, EmailIntake, EmailThreads, FileAttachmentStore, start_smtp_server
+from .channels.open311 import OPEN311_REQUESTS, open311_router, writes_for_received, writes_for_routed
 from .channels.social import social_router
 from .channels.web import WebContactForm, contact_from_web_form
 from .operations import OperationsPublisher
@@ -73,9 +75,17 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         await ensure_topics(
             settings,
             with_dead_letters(
-                [topics.contacts_received, topics.contacts_follow_ups, topics.telephony_calls, topics.hub_visits]
+                [
+                    topics.contacts_received,
+                    topics.contacts_routed,
+                    topics.contacts_follow_ups,
+                    topics.telephony_calls,
+                    topics.hub_visits,
+                ]
             ),
         )
+        await open311_requests.create_index([("requested_datetime", -1)])
+        await open311_requests.create_index([("updated_datetime", -1)])
         await broker.start()
         smtp = start_smtp_server(email, settings.smtp_host, settings.smtp_port, settings.smtp_max_message_bytes)
         log.info("intake started", smtp=f"{settings.smtp_host}:{settings.smtp_port}")
@@ -134,6 +144,25 @@ def create_app(settings: IntakeSettings) -> FastAPI:
 
     app.include_router(assisted_router(intake, OperationsPublisher(broker, topics), settings, key))
     app.include_router(social_router(intake, settings, key), tags=["social media"])
+    open311_requests = mongo[settings.mongodb_database][OPEN311_REQUESTS]
+    app.include_router(open311_router(intake, open311_requests, settings, key), tags=["Open311"])
+    # Open311 request status comes from the stream: what was received, and where routing sent it.
+    group = settings.group_id(SERVICE)
+    for topic, event, writes in (
+        (topics.contacts_received, ContactReceivedEvent, writes_for_received),
+        (topics.contacts_routed, ContactRoutedEvent, writes_for_routed),
+    ):
+        subscribe_projection(
+            broker,
+            service=SERVICE,
+            topic=topic,
+            consumer_group=f"{group}-open311-{event.__name__}",
+            event=event,
+            collection=open311_requests,
+            writes_for=writes,
+            batch_size=500,
+            max_delivery_attempts=settings.max_delivery_attempts,
+        )
 
     app.state.broker = broker
     app.state.intake = intake
