@@ -23,6 +23,12 @@ async def test_channels_publish_once_answer_each_item_and_refuse_bad_input(names
     transport = httpx.ASGITransport(app=app)
     async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://i") as client:
         form = {"submission_id": "w-1", "message": "Bin not emptied", "email": "ann@example.org", "postcode": "LS6 2AB"}
+        flood = await client.post(
+            "/v1/contacts/batch",
+            content=b"[" + b'{"message": "x"},' * 2000 + b"{}]",
+            headers={"content-type": "application/json"},
+        )
+        assert flood.status_code == 413 and "larger than 20000 bytes" in flood.text
         first, again = [(await client.post("/v1/contacts", json=form)).json() for _ in range(2)]
         assert first["status"] == "accepted" and again["status"] == "duplicate"
         assert first["contact_id"] == again["contact_id"]

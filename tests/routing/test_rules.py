@@ -204,6 +204,18 @@ def bad(rule: dict) -> dict:
             {},
             "rule 'r2' can never match",
         ),
+        (
+            [
+                bad(
+                    {
+                        "when": {"kinds": ["complaint"]},
+                        "targets": [{"destination": "parking", "priority": 1, "timeout_hours": 1}],
+                    }
+                )
+            ],
+            {},
+            "'parking' does not accept complaint",
+        ),
         ([], {"default": []}, "default: List should have at least 1 item"),
         ([], {"timezone": "Mars/Olympus"}, "unknown time zone"),
     ],

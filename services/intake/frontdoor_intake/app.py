@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, ValidationError
 from frontdoor_shared.contracts import ContactReceived, ContactReceivedEvent, ContactRoutedEvent
 from frontdoor_shared.health import health_router
 from frontdoor_shared.kafka import ensure_topics, make_broker, ping_broker, with_dead_letters
+from frontdoor_shared.limits import BodyLimit
 from frontdoor_shared.logging import get_logger
 from frontdoor_shared.mongo import make_client, ping
 from frontdoor_shared.projection import subscribe_projection
@@ -102,6 +103,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(health_router({"kafka": partial(ping_broker, broker), "mongodb": partial(ping, mongo)}))
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     @app.exception_handler(IntakeUnavailable)
     async def unavailable(request: Request, error: IntakeUnavailable) -> JSONResponse:

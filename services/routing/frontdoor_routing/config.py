@@ -245,7 +245,19 @@ def load_rules(path: Path, directory: Directory) -> RuleSet:
             on_behalf_of=when.on_behalf_of,
             time=window,
         )
-        rules.append(Rule(entry.id, entry.description, conditions, _targets(entry.targets, where, directory, problems)))
+        targets = _targets(entry.targets, where, directory, problems)
+        for target in targets:
+            refused = sorted(
+                k.value
+                for k in conditions.kinds
+                if target.destination in directory and k.value not in directory[target.destination].accepts
+            )
+            if refused:
+                problems.append(
+                    f"{where}, field targets: {target.destination!r} does not accept {', '.join(refused)} "
+                    "(see its `accepts` in the directory)"
+                )
+        rules.append(Rule(entry.id, entry.description, conditions, targets))
     safeguarding = Safeguarding(
         _phrases(parsed.safeguarding.words, "safeguarding, field words", problems),
         _targets(parsed.safeguarding.targets, "safeguarding", directory, problems),
