@@ -17,11 +17,9 @@ def test_council_day_is_local_time():
     assert council_day(datetime(2010, 1, 31, 23, 30, tzinfo=UTC), LONDON) == "2010-01-31"  # GMT
 
 
-def test_contact_write_is_an_upsert_keyed_by_contact_and_guarded_by_routing_time():
+def test_contact_write_is_an_upsert_keyed_by_contact_alone():
     event = routed()
     [write] = contact_writes(event, LONDON)
-    filter_, update = write._filter, write._doc
-    assert filter_["_id"] == str(event.payload.contact_id)
-    assert {"routed_at": {"$lt": event.payload.routed_at}} in filter_["$or"]
-    assert {"routed_event_id": str(event.event_id)} in filter_["$or"]
-    assert update["$set"]["destination"] == "waste_recycling" and write._upsert is True
+    assert write._filter == {"_id": str(event.payload.contact_id)}
+    assert write._doc["$set"]["destination"] == "waste_recycling" and write._upsert is True
+    assert write._doc["$set"]["routed_event_id"] == str(event.event_id)

@@ -1,7 +1,9 @@
 """The contacts projection: one document per contact, keyed by contact id.
 
-Upserts are guarded by the routing time, so a redelivered or older decision
-never overwrites a newer one and the same event twice changes nothing.
+The same event twice changes nothing: the upsert sets the contact's fields to what the event
+says. Decisions about one contact share its key, so they arrive in order on one partition; a
+redelivery replays them in that order and the document ends as the newest decision made it.
+The filter is the document key alone, so every write finds its document through the key's index.
 """
 
 from datetime import date, datetime
@@ -37,11 +39,9 @@ def contact_writes(event: ContactRoutedEvent, zone: ZoneInfo) -> list[UpdateOne]
         "routed_event_id": str(event.event_id),
         "correlation_id": str(event.correlation_id),
     }
-    newer_than_stored = {
-        "_id": str(routed.contact_id),
-        "$or": [{"routed_at": {"$lt": routed.routed_at}}, {"routed_event_id": str(event.event_id)}],
-    }
-    return [UpdateOne(newer_than_stored, {"$set": document}, upsert=True)]
+    # when the projection wrote it: operational, for measuring latency; never part of a figure
+    written = {"$currentDate": {"projected_at": True}}
+    return [UpdateOne({"_id": str(routed.contact_id)}, {"$set": document, **written}, upsert=True)]
 
 
 def stats_pipeline(first_day: date | None, last_day: date | None) -> list[dict]:

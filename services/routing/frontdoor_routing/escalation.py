@@ -62,16 +62,12 @@ def escalation_event(previous: ContactRoutedEvent, payload: ContactRouted) -> Co
 
 
 def offer_writes(event: ContactRoutedEvent) -> list[UpdateOne]:
-    """Keep the latest offer of each contact that can still escalate; an older step never overwrites a newer."""
+    """Keep the latest offer of each contact.
+
+    Decisions about a contact arrive in order on its partition, so the newest is written last; the
+    filter is the key alone so the write finds its document through the key's index.
+    """
     routed = event.payload
-    newer = {
-        "_id": str(routed.contact_id),
-        "$or": [
-            {"step": {"$lt": routed.escalation_step}},
-            {"step": {"$exists": False}},
-            {"event_id": str(event.event_id)},
-        ],
-    }
     offer = {
         "step": routed.escalation_step,
         "destination": routed.destination,
@@ -80,7 +76,7 @@ def offer_writes(event: ContactRoutedEvent) -> list[UpdateOne]:
         "event_id": str(event.event_id),
         "event": event.model_dump(mode="json"),
     }
-    return [UpdateOne(newer, {"$set": offer}, upsert=True)]
+    return [UpdateOne({"_id": str(routed.contact_id)}, {"$set": offer}, upsert=True)]
 
 
 def acceptance_writes(event: ContactAcceptedEvent) -> list[UpdateOne]:
