@@ -60,6 +60,8 @@ class Outbox:
     def __init__(self, broker: KafkaBroker, topics: Topics, directory: Directory) -> None:
         self.broker = broker
         self.lock = asyncio.Lock()  # one transaction at a time on the producer
+        self.routed_topic = topics.contacts_routed
+        self.queue_topics = {destination.code: topics.queue(destination.queue) for destination in directory}
         self.routed = broker.publisher(
             topics.contacts_routed,
             title="contacts.routed (published by routing)",
@@ -90,23 +92,25 @@ class Outbox:
         dead: Sequence[DeadLetter] = (),
         offsets: tuple[dict[TopicPartition, int], str] | None = None,
     ) -> None:
-        """Publish decisions to contacts.routed and their queues, and dead letters, in one transaction."""
+        """Publish decisions to contacts.routed and their queues, and dead letters, in one transaction.
+
+        Sent straight through the producer, without FastStream's per-message publish path: inside a
+        transaction nothing is visible until the commit, so there is no acknowledgement to wait for
+        message by message. The publishers above declare the same topics for the AsyncAPI document.
+        """
         producer = underlying_producer(self.broker)
         async with self.lock, producer.transaction():
             sends = []
             for event in events:
                 key = str(event.payload.contact_id).encode()
-                headers = {"event-type": event.event_type, "event-id": str(event.event_id)}
+                headers = [("event-type", event.event_type.encode()), ("event-id", str(event.event_id).encode())]
                 value = event.to_bytes()
-                sends.append(await self.routed.publish(value, key=key, headers=headers, no_confirm=True))
-                queue = self.queues[event.payload.destination]
-                sends.append(await queue.publish(value, key=key, headers=headers, no_confirm=True))
+                sends.append(await producer.send(self.routed_topic, value, key=key, headers=headers))
+                queue = self.queue_topics[event.payload.destination]
+                sends.append(await producer.send(queue, value, key=key, headers=headers))
             for letter in dead:
-                sends.append(
-                    await self.dead_letters.publish(
-                        letter.value, key=letter.key, headers=letter.headers, no_confirm=True
-                    )
-                )
+                headers = [(name, value.encode()) for name, value in letter.headers.items()]
+                sends.append(await producer.send(letter.topic, letter.value, key=letter.key, headers=headers))
             await asyncio.gather(*sends)
             if offsets:
                 await producer.send_offsets_to_transaction(*offsets)
