@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import median, peak_rss_mb, write_results
-from frontdoor_deploy.infrastructure import bring_up
+from frontdoor_deploy.infrastructure import bring_up, forget_namespace
 from frontdoor_deploy.services import ServiceProcess
 
 
@@ -76,6 +76,9 @@ def main() -> int:
         rss = peak_rss_mb(intake.pid())
     finally:
         intake.stop()
+        asyncio.run(
+            forget_namespace(infra.kafka_bootstrap_servers, infra.mongodb_url, prefix, [f"bench_{prefix.rstrip('.')}"])
+        )
     results = {
         "contacts": count,
         "batch": batch,

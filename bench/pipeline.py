@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.common import median, peak_rss_mb, write_results
-from frontdoor_deploy.infrastructure import bring_up
+from frontdoor_deploy.infrastructure import bring_up, forget_namespace
 from frontdoor_deploy.services import ServiceProcess
 from frontdoor_shared.contracts import Channel, ContactKind, ContactReceived, ContactReceivedEvent
 from frontdoor_shared.kafka import ensure_topics
@@ -172,6 +172,7 @@ class Pipeline:
     async def __aexit__(self, *exc: object) -> None:
         self.routing.stop()
         self.reporting.stop()
+        await forget_namespace(self.bootstrap, self.mongodb, self.prefix, [self.database])
 
     def memory(self) -> dict[str, float]:
         return {
@@ -268,6 +269,7 @@ async def run(short: bool) -> dict[str, object]:
         await ensure_topics(settings, [raw_topic, fs_topic])
         raw.append(await raw_one_hop(infra.kafka_bootstrap_servers, raw_topic, payloads))
         fast.append(await faststream_one_hop(infra.kafka_bootstrap_servers, fs_topic, payloads))
+        await forget_namespace(infra.kafka_bootstrap_servers, infra.mongodb_url, "bench.", [])
     whole = [await pipeline_throughput(infra, 20 if short else 300) for _ in range(repeats)]
     timing = await latency(infra, rate=3000, seconds=10 if short else 60)
     raw_rate, fs_rate = median(raw), median(fast)

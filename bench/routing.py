@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.common import median, peak_rss_mb, write_results
-from frontdoor_deploy.infrastructure import bring_up
+from frontdoor_deploy.infrastructure import bring_up, forget_namespace
 from frontdoor_deploy.services import ServiceProcess
 from frontdoor_routing.config import load_directory, load_rules
 from frontdoor_routing.settings import RoutingSettings
@@ -81,6 +81,8 @@ async def through_kafka(count: int) -> dict[str, float]:
             "TOPIC_PREFIX": prefix,
             "ROUTING_INSTANCE": "bench",
             "LOG_LEVEL": "WARNING",
+            "MONGODB_URL": infra.mongodb_url,
+            "MONGODB_DATABASE": f"bench_{prefix.rstrip('.')}",
         },
     )
     routing.start()
@@ -124,6 +126,9 @@ async def through_kafka(count: int) -> dict[str, float]:
         }
     finally:
         routing.stop()
+        await forget_namespace(
+            infra.kafka_bootstrap_servers, infra.mongodb_url, prefix, [f"bench_{prefix.rstrip('.')}"]
+        )
 
 
 def main() -> int:

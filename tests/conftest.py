@@ -8,6 +8,7 @@ When none can be had the tests fail: they never skip.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import uuid
@@ -17,7 +18,14 @@ from typing import TypeVar
 
 import pytest
 
-from frontdoor_deploy.infrastructure import Infrastructure, bring_up, docker_answers, local_kafka, local_mongo
+from frontdoor_deploy.infrastructure import (
+    Infrastructure,
+    bring_up,
+    docker_answers,
+    forget_namespace,
+    local_kafka,
+    local_mongo,
+)
 from frontdoor_shared.settings import ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
@@ -91,6 +99,15 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def namespace(infrastructure: Infrastructure) -> Namespace:
-    """A fresh namespace per test: its own topics, consumer groups and database."""
-    return Namespace(uuid.uuid4().hex[:10], infrastructure)
+def namespace(infrastructure: Infrastructure) -> Iterator[Namespace]:
+    """A fresh namespace per test: its own topics, consumer groups and database, deleted afterwards."""
+    space = Namespace(uuid.uuid4().hex[:10], infrastructure)
+    yield space
+    asyncio.run(
+        forget_namespace(
+            infrastructure.kafka_bootstrap_servers,
+            infrastructure.mongodb_url,
+            space.topic_prefix,
+            [space.database, f"{space.database}_rebuilt"],
+        )
+    )

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -98,3 +99,32 @@ def bring_down() -> list[str]:
         if was_running:
             stopped.append(name)
     return stopped
+
+
+async def forget_namespace(kafka: str, mongodb: str, topic_prefix: str, databases: list[str]) -> None:
+    """Delete a test or benchmark run's topics and databases, so runs do not fill the disk.
+
+    Best effort: what cannot be deleted now is left for the next run's clean-up, and never fails the run.
+    """
+    from aiokafka.admin import AIOKafkaAdminClient
+    from pymongo import AsyncMongoClient
+    from pymongo.errors import PyMongoError
+
+    if topic_prefix:
+        admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+        try:
+            await admin.start()
+            names = [name for name in await admin.list_topics() if name.startswith(topic_prefix)]
+            for start in range(0, len(names), 100):
+                await admin.delete_topics(names[start : start + 100])
+        except Exception:
+            pass
+        finally:
+            await admin.close()
+    client = AsyncMongoClient(mongodb, serverSelectionTimeoutMS=3000)
+    try:
+        for database in databases:
+            with contextlib.suppress(PyMongoError):
+                await client.drop_database(database)
+    finally:
+        await client.close()
