@@ -255,6 +255,44 @@ def samples(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def dlq(args: argparse.Namespace) -> int:
+    """Dead letters: list the topics and why, show one topic's letters, or replay them after a fix."""
+    import asyncio
+
+    from . import dead_letters
+
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    if args.action == "list":
+        topics = [args.topic] if args.topic else asyncio.run(dead_letters.dead_letter_topics(bootstrap))
+        for topic in topics:
+            count, reasons = asyncio.run(dead_letters.summary(bootstrap, topic))
+            print(f"{topic}: {count} dead letter{'s' if count != 1 else ''}")
+            for reason, n in reasons.most_common(10):
+                print(f"  {n:>6}  {reason}")
+        return 0
+    if not args.topic:
+        raise RuntimeError(f"dlq {args.action} needs the dead-letter topic, e.g. contacts.received.dlq")
+    if args.action == "show":
+
+        async def show() -> None:
+            shown = 0
+            async for _, letter in dead_letters.read(bootstrap, args.topic):
+                print(
+                    f"[{letter.partition}:{letter.offset}] from {letter.original_topic} "
+                    f"at {letter.headers.get('x-dead-letter-at', '?')}\n  reason: {letter.reason}\n"
+                    f"  value: {letter.value[:300]!r}"
+                )
+                shown += 1
+                if shown >= args.limit:
+                    break
+
+        asyncio.run(show())
+        return 0
+    sent = asyncio.run(dead_letters.replay(bootstrap, args.topic))
+    print(f"replayed {sent} dead letter{'s' if sent != 1 else ''} from {args.topic} to their original topics")
+    return 0
+
+
 def _load_rules(rules_path: str | None, directory_path: str | None):
     from frontdoor_routing.config import ConfigError, load_directory, load_rules
     from frontdoor_routing.settings import RoutingSettings
@@ -299,6 +337,11 @@ def main(argv: list[str] | None = None) -> int:
     command.add_argument("--smtp-host", default="127.0.0.1")
     command.add_argument("--smtp-port", type=int, default=8025)
     command.set_defaults(run=samples)
+    command = commands.add_parser("dlq", help="list, show or replay dead letters")
+    command.add_argument("action", choices=["list", "show", "replay"])
+    command.add_argument("topic", nargs="?", help="a dead-letter topic, e.g. contacts.received.dlq")
+    command.add_argument("--limit", type=int, default=50, help="most letters `show` prints")
+    command.set_defaults(run=dlq)
     routing = commands.add_parser("routing", help="explain a routing decision, or try rules against past contacts")
     routing_commands = routing.add_subparsers(dest="routing_command", required=True)
     explain = routing_commands.add_parser("explain", help="show where a contact would go, and why")

@@ -35,7 +35,7 @@ async def received_between(
         remaining = {tp for tp in partitions if ends[tp] > 0}
         while remaining:
             batch = await consumer.getmany(*remaining, timeout_ms=1000)
-            for tp, records in batch.items():
+            for records in batch.values():
                 for record in records:
                     try:
                         contact = ContactReceivedEvent.model_validate_json(record.value or b"").payload
@@ -43,7 +43,7 @@ async def received_between(
                         continue  # dead-lettered when it arrived; nothing to replay
                     if first_day <= contact.received_at.astimezone(zone).date() <= last_day:
                         yield contact
-                if await consumer.position(tp) >= ends[tp]:
-                    remaining.discard(tp)
+            # check every partition: one ending in a transaction marker returns no records yet is done
+            remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
     finally:
         await consumer.stop()
