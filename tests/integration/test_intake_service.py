@@ -14,7 +14,7 @@ from tests.kafka_tools import read_topics
 KEY = {"X-Api-Key": "telephony-key-0123456789"}
 
 
-async def test_channels_publish_once_answer_each_item_and_refuse_bad_input(namespace):
+async def test_channels_publish_once_answer_each_item_and_refuse_bad_input(namespace, capfd, caplog):
     settings = namespace.settings(
         IntakeSettings, integration_api_keys={"telephony": KEY["X-Api-Key"]}, max_body_bytes=20_000
     )
@@ -132,4 +132,8 @@ async def test_channels_publish_once_answer_each_item_and_refuse_bad_input(names
     assert sorted(c.event for c in calls) == ["abandoned", "ended"]
     assert next(c for c in calls if c.event == "ended").contact_id is not None
     visits = await read_topics(bootstrap, [topics.hub_visits], expect=1, idle_seconds=1)
+    logs = "".join(capfd.readouterr()) + caplog.text
+    assert "contact received" in logs, "the check below reads the service's real log output"
+    for personal in ("ann@example.org", "bob@example.org", "496 0000", "0113"):
+        assert personal not in logs, f"personal data in the logs: {personal}"
     assert HubVisitEvent.model_validate_json(visits[0].value).payload.hub == "Compton Centre"
