@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import socket
 import statistics
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,13 @@ def machine() -> dict[str, object]:
         "system": f"{platform.system()} {platform.release()}",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+def free_port() -> int:
+    """A loopback port nobody is listening on, for a service the benchmark starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def peak_rss_mb(pid: int | str = "self") -> float:

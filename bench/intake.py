@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import sys
 import time
 import uuid
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import median, peak_rss_mb, write_results
+from bench.common import free_port, median, peak_rss_mb, write_results
 from frontdoor_deploy.infrastructure import bring_up, forget_namespace
 from frontdoor_deploy.services import ServiceProcess
 
@@ -54,9 +53,7 @@ def main() -> int:
     count, repeats, batch = (2_000, 1, 500) if args.short else (20_000, 3, 500)
     infra = bring_up(use_docker=False)
     prefix = f"bench{uuid.uuid4().hex[:8]}."
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     intake = ServiceProcess(
         "intake",
         port,

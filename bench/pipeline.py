@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import statistics
 import sys
 import time
@@ -27,7 +26,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.common import median, peak_rss_mb, write_results
+from bench.common import free_port, median, peak_rss_mb, write_results
 from frontdoor_deploy.infrastructure import bring_up, forget_namespace
 from frontdoor_deploy.services import ServiceProcess
 from frontdoor_shared.contracts import Channel, ContactKind, ContactReceived, ContactReceivedEvent
@@ -56,12 +55,6 @@ def contact_event(number: int) -> ContactReceivedEvent:
         received_at=datetime.now(UTC),
     )
     return ContactReceivedEvent.new(contact, producer="bench")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def raw_one_hop(bootstrap: str, topic: str, payloads: list[bytes]) -> float:

@@ -14,14 +14,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import sys
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.common import median, peak_rss_mb, write_results
+from bench.common import free_port, median, peak_rss_mb, write_results
 from frontdoor_deploy.infrastructure import bring_up, forget_namespace
 from frontdoor_deploy.services import ServiceProcess
 from frontdoor_routing.config import load_directory, load_rules
@@ -69,9 +68,7 @@ async def through_kafka(count: int) -> dict[str, float]:
     infra = bring_up(use_docker=False)
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     topics = Topics(prefix)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     routing = ServiceProcess(
         "routing",
         port,

@@ -7,7 +7,6 @@ import base64
 import hashlib
 import os
 import smtplib
-import socket
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -34,6 +33,7 @@ from frontdoor_intake.channels.email import (
 from frontdoor_intake.customers import customer_ref
 from frontdoor_intake.publishing import Accepted, IntakeUnavailable
 from frontdoor_shared.contracts import Channel, ContactFollowUp, ContactKind, ContactReceived
+from tests.conftest import free_port
 
 KEY = b"test-key-not-a-secret-0123456789"
 NOW = datetime(2010, 1, 11, 10, 0, tzinfo=UTC)
@@ -49,10 +49,10 @@ class FakeIntake:
         self.references: dict[str, UUID] = {}
         self.failure: Exception | None = None
 
-    async def accept(self, contact: ContactReceived, *, idempotency_key: str | None = None) -> Accepted:
+    async def accept(self, contact: ContactReceived) -> Accepted:
         if self.failure:
             raise self.failure
-        key = f"{contact.channel.value}:{idempotency_key or contact.channel_reference}"
+        key = f"{contact.channel.value}:{contact.channel_reference}"
         if key in self.references:
             known = self.references[key]
             return Accepted(known, uuid5(known, "contact.received"), duplicate=True)
@@ -403,12 +403,6 @@ async def test_email_threads_in_mongo() -> None:
 
 
 # --- over SMTP ---------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def send(port: int, raw: bytes, *, rcpt: str = COUNCIL, mail_options: tuple[str, ...] = ()) -> tuple[int, bytes]:

@@ -106,10 +106,10 @@ class FakeIntake:
         self.references: dict[str, UUID] = {}
         self.unavailable = False
 
-    async def accept(self, contact: ContactReceived, *, idempotency_key: str | None = None) -> Accepted:
+    async def accept(self, contact: ContactReceived) -> Accepted:
         if self.unavailable:
             raise IntakeUnavailable("the message broker is unavailable")
-        reference = reference_key(contact, idempotency_key)
+        reference = reference_key(contact)
         if known := self.references.get(reference):
             return Accepted(known, uuid5(known, "contact.received"), duplicate=True)
         self.references[reference] = contact.contact_id

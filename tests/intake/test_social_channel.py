@@ -34,7 +34,7 @@ class FakeIntake:
         self.seen: dict[str, Accepted] = {}
         self.unavailable = False
 
-    async def accept(self, contact: ContactReceived, *, idempotency_key: str | None = None) -> Accepted:
+    async def accept(self, contact: ContactReceived) -> Accepted:
         if self.unavailable:
             raise IntakeUnavailable("the message broker is unavailable")
         if contact.channel_reference in self.seen:

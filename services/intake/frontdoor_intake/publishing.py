@@ -1,7 +1,7 @@
 """Accepting a contact: publish it once, wait for Kafka, and remember its reference.
 
 Every channel adapter turns its own payload into a `ContactReceived` and calls
-`Intake.accept`. A repeat of the same channel reference (or idempotency key)
+`Intake.accept`. A repeat of the same channel reference
 returns the contact id already given and publishes nothing new. A contact is
 answered as accepted only once the broker has acknowledged it; if the broker or
 the reference store cannot be reached the caller is told to try again
@@ -20,7 +20,7 @@ from uuid import UUID, uuid5
 from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, PyMongoError
 
 from frontdoor_shared.contracts import ContactFollowUp, ContactFollowUpEvent, ContactReceived, ContactReceivedEvent
 from frontdoor_shared.logging import get_logger
@@ -43,7 +43,7 @@ class Accepted:
 
 
 class Intake(Protocol):
-    async def accept(self, contact: ContactReceived, *, idempotency_key: str | None = None) -> Accepted: ...
+    async def accept(self, contact: ContactReceived) -> Accepted: ...
 
     async def accept_many(self, contacts: list[ContactReceived]) -> list[Accepted | IntakeUnavailable]:
         """Accept a batch; each contact is answered on its own, in order."""
@@ -54,8 +54,8 @@ class Intake(Protocol):
         ...
 
 
-def reference_key(contact: ContactReceived, idempotency_key: str | None) -> str:
-    return f"{contact.channel.value}:{idempotency_key or contact.channel_reference}"
+def reference_key(contact: ContactReceived) -> str:
+    return f"{contact.channel.value}:{contact.channel_reference}"
 
 
 class KafkaIntake:
@@ -82,7 +82,7 @@ class KafkaIntake:
         References are inserted together (repeats found by their duplicate keys), every event is sent
         without waiting in between, and each answer waits for its own acknowledgement from Kafka.
         """
-        keys = [reference_key(contact, None) for contact in contacts]
+        keys = [reference_key(contact) for contact in contacts]
         docs = [
             {
                 "_id": key,
@@ -140,11 +140,17 @@ class KafkaIntake:
             else:
                 answers[index] = Accepted(event.payload.contact_id, event.event_id)
                 published.append(keys[index])
+                log.info(
+                    "contact received",
+                    event_id=str(event.event_id),
+                    correlation_id=str(event.correlation_id),
+                    contact_id=str(event.payload.contact_id),
+                    channel=event.payload.channel.value,
+                )
         try:
             await self._references.update_many({"_id": {"$in": published}}, {"$set": {"status": "published"}})
         except PyMongoError as error:  # published: a retry republishes the same event ids, which is harmless
             log.warning("references not marked published", error=repr(error), count=len(published))
-        log.info("contacts received", accepted=len(published), repeats=len(contacts) - len(sends))
         return [answer for answer in answers if answer is not None]
 
     async def follow_up(self, message: ContactFollowUp) -> Accepted:
@@ -180,49 +186,9 @@ class KafkaIntake:
         )
         return Accepted(message.contact_id, event_id)
 
-    async def accept(self, contact: ContactReceived, *, idempotency_key: str | None = None) -> Accepted:
-        key = reference_key(contact, idempotency_key)
-        event_id = uuid5(contact.contact_id, "contact.received")
-        try:
-            try:
-                await self._references.insert_one(
-                    {
-                        "_id": key,
-                        "contact_id": str(contact.contact_id),
-                        "event_id": str(event_id),
-                        "status": "pending",
-                        "at": datetime.now(UTC),
-                    }
-                )
-            except DuplicateKeyError:
-                known = await self._references.find_one({"_id": key})
-                if known and known["status"] == "published":
-                    return Accepted(UUID(known["contact_id"]), UUID(known["event_id"]), duplicate=True)
-                # accepted before but not confirmed published: publish the same contact again, same event id
-                contact = contact.model_copy(update={"contact_id": UUID(known["contact_id"])})
-                event_id = UUID(known["event_id"])
-        except PyMongoError as error:
-            log.error("contact not accepted: reference store unavailable", error=repr(error))
-            raise IntakeUnavailable("the reference store is unavailable") from error
-        event = ContactReceivedEvent.new(contact, producer=PRODUCER, event_id=event_id)
-        try:
-            await self._out.publish(
-                event.to_bytes(),
-                key=str(contact.contact_id).encode(),
-                headers={"event-type": event.event_type, "event-id": str(event.event_id)},
-            )
-        except KafkaError as error:
-            log.error("contact not accepted: Kafka did not take it", error=repr(error))
-            raise IntakeUnavailable("the message broker is unavailable") from error
-        try:
-            await self._references.update_one({"_id": key}, {"$set": {"status": "published"}})
-        except PyMongoError as error:  # published: a retry republishes the same event id, which is harmless
-            log.warning("reference not marked published", error=repr(error), reference=key)
-        log.info(
-            "contact received",
-            event_id=str(event.event_id),
-            correlation_id=str(event.correlation_id),
-            contact_id=str(contact.contact_id),
-            channel=contact.channel.value,
-        )
-        return Accepted(contact.contact_id, event.event_id)
+    async def accept(self, contact: ContactReceived) -> Accepted:
+        """Accept one contact; raises IntakeUnavailable when it was not accepted."""
+        [answer] = await self.accept_many([contact])
+        if isinstance(answer, IntakeUnavailable):
+            raise answer
+        return answer

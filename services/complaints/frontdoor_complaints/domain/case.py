@@ -8,7 +8,7 @@ Deadlines follow from the case's dates and the working-day calendar.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 
 from .working_days import WorkingCalendar
@@ -372,7 +372,3 @@ def alerts_due(case: Case, today: date, calendar: WorkingCalendar) -> list[tuple
     if today > due.due:
         wanted.append((Action.DEADLINE_MISSED, due))
     return [(a, d) for a, d in wanted if f"{a.value}:{d.key}" not in case.alerts]
-
-
-def days_between(start: date | None, end: date | None) -> int | None:
-    return (end - start) // timedelta(days=1) if start and end else None
