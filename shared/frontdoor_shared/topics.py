@@ -37,6 +37,11 @@ class Topics:
         return f"{self.prefix}hubs.visits"
 
     @property
+    def survey_responses(self) -> str:
+        """Customers' answers to satisfaction surveys, focus groups and mystery shopping, keyed by response id."""
+        return f"{self.prefix}surveys.responses"
+
+    @property
     def contacts_accepted(self) -> str:
         """Departments and partner agencies saying they have taken a contact from their queue."""
         return f"{self.prefix}contacts.accepted"

@@ -8,7 +8,7 @@ import httpx
 
 from frontdoor_intake.app import create_app
 from frontdoor_intake.settings import IntakeSettings
-from frontdoor_shared.contracts import CallEvent, ContactReceivedEvent, HubVisitEvent
+from frontdoor_shared.contracts import CallEvent, ContactReceivedEvent, HubVisitEvent, SurveyResponseEvent
 from tests.kafka_tools import read_topics
 
 KEY = {"X-Api-Key": "telephony-key-0123456789"}
@@ -69,6 +69,16 @@ async def test_channels_publish_once_answer_each_item_and_refuse_bad_input(names
             "resolved_first_time": True,
         }
         assert (await client.post("/v1/hubs/visits", json=visit, headers=KEY)).json()["status"] == "accepted"
+        survey = {
+            "response_id": "S-1",
+            "method": "mystery_shopping",
+            "at": "2010-01-08T10:00:00Z",
+            "channel": "face_to_face",
+            "score": 4,
+            "resolved_first_time": True,
+        }
+        assert (await client.post("/v1/surveys/responses", json=survey, headers=KEY)).status_code == 202
+        assert (await client.post("/v1/surveys/responses", json=survey | {"score": 9}, headers=KEY)).status_code == 422
 
         casework = {
             "enquiry_id": "cw-9",
@@ -137,3 +147,5 @@ async def test_channels_publish_once_answer_each_item_and_refuse_bad_input(names
     for personal in ("ann@example.org", "bob@example.org", "496 0000", "0113"):
         assert personal not in logs, f"personal data in the logs: {personal}"
     assert HubVisitEvent.model_validate_json(visits[0].value).payload.hub == "Compton Centre"
+    surveys = await read_topics(bootstrap, [topics.survey_responses], expect=1, idle_seconds=1)
+    assert [SurveyResponseEvent.model_validate_json(r.value).payload.score for r in surveys] == [4]

@@ -82,6 +82,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
                     topics.contacts_follow_ups,
                     topics.telephony_calls,
                     topics.hub_visits,
+                    topics.survey_responses,
                 ]
             ),
         )

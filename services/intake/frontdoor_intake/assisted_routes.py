@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ValidationError
 
-from frontdoor_shared.contracts import CallEventPayload, HubVisitPayload
+from frontdoor_shared.contracts import CallEventPayload, HubVisitPayload, SurveyResponsePayload
 from frontdoor_shared.logging import get_logger
 
 from .auth import integration_key
@@ -132,6 +132,12 @@ def assisted_router(intake: Intake, operations: OperationsPublisher, settings: I
             )
         )
         return _answer(accepted)
+
+    @router.post("/v1/surveys/responses", status_code=202, response_model=Answer, tags=["satisfaction"])
+    async def survey_response(response: SurveyResponsePayload, integration: str = require_key) -> Answer:
+        """A customer's answer from a satisfaction survey, focus group or mystery-shopping visit."""
+        event = await operations.survey_response(response)
+        return Answer(status="recorded", event_id=str(event.event_id))
 
     @router.post("/v1/casework", status_code=202, response_model=Answer, tags=["councillors' casework"])
     async def casework(record: CaseworkRecord, integration: str = require_key) -> Answer:

@@ -1,4 +1,4 @@
-"""Publishing the channels' operational events (calls, hub visits) for the measures reporting keeps."""
+"""Publishing the channels' operational events (calls, hub visits, survey responses) for reporting."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ from uuid import UUID
 from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 
-from frontdoor_shared.contracts import CallEvent, CallEventPayload, HubVisitEvent, HubVisitPayload
+from frontdoor_shared.contracts import (
+    CallEvent,
+    CallEventPayload,
+    HubVisitEvent,
+    HubVisitPayload,
+    SurveyResponseEvent,
+    SurveyResponsePayload,
+)
 from frontdoor_shared.contracts.envelope import derived_event_id
 from frontdoor_shared.topics import Topics
 
@@ -31,6 +38,13 @@ class OperationsPublisher:
             description="Visits to One Stop Shops and community hubs, keyed by visit id; consumed by reporting",
             schema=HubVisitEvent,
         )
+        self._surveys = broker.publisher(
+            topics.survey_responses,
+            title="surveys.responses (published by intake)",
+            description="Customer satisfaction: surveys, focus groups and mystery shopping, keyed by response id; "
+            "consumed by reporting",
+            schema=SurveyResponseEvent,
+        )
 
     async def call(self, payload: CallEventPayload) -> CallEvent:
         event = CallEvent.new(
@@ -48,6 +62,15 @@ class OperationsPublisher:
             event_id=derived_event_id(_NAMESPACE, f"visit:{payload.hub}:{payload.visit_id}:{payload.event}"),
         )
         await self._send(self._visits, event, payload.visit_id)
+        return event
+
+    async def survey_response(self, payload: SurveyResponsePayload) -> SurveyResponseEvent:
+        event = SurveyResponseEvent.new(
+            payload,
+            producer=PRODUCER,
+            event_id=derived_event_id(_NAMESPACE, f"survey:{payload.method}:{payload.response_id}"),
+        )
+        await self._send(self._surveys, event, payload.response_id)
         return event
 
     @staticmethod

@@ -29,9 +29,10 @@ from .envelope import (
     ContactRoutedEvent,
     Envelope,
     HubVisitEvent,
+    SurveyResponseEvent,
     derived_event_id,
 )
-from .operations import CallEventPayload, HubVisitPayload
+from .operations import CallEventPayload, HubVisitPayload, SurveyResponsePayload
 
 __all__ = [
     "EVENTS",
@@ -63,6 +64,8 @@ __all__ = [
     "Location",
     "OnBehalfOf",
     "RunnerUp",
+    "SurveyResponseEvent",
+    "SurveyResponsePayload",
     "UkPostcode",
     "derived_event_id",
 ]

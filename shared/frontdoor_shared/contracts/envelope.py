@@ -11,7 +11,7 @@ from pydantic import AfterValidator, AwareDatetime, Field
 from .base import Contract
 from .complaint import ComplaintEventPayload
 from .contact import ContactAccepted, ContactFollowUp, ContactReceived, ContactRouted
-from .operations import CallEventPayload, HubVisitPayload
+from .operations import CallEventPayload, HubVisitPayload, SurveyResponsePayload
 
 
 def _in_utc(moment: datetime) -> datetime:
@@ -91,9 +91,16 @@ class HubVisitEvent(Envelope):
     payload: HubVisitPayload
 
 
+class SurveyResponseEvent(Envelope):
+    event_type: Literal["survey.response"] = "survey.response"
+    schema_version: Literal[1] = 1
+    payload: SurveyResponsePayload
+
+
 EVENTS: tuple[type[Envelope], ...] = (
     CallEvent,
     HubVisitEvent,
+    SurveyResponseEvent,
     ContactReceivedEvent,
     ContactRoutedEvent,
     ContactAcceptedEvent,

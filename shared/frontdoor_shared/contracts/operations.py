@@ -1,17 +1,18 @@
-"""Operational events from the channels: calls on the telephony platform and visits to hubs.
+"""Operational events from the channels: calls on the telephony platform, visits to hubs and
+customers' answers to satisfaction surveys.
 
 They feed the call-centre and One Stop Shop measures (service level, speed of answer,
-abandonment, handle time, first-contact resolution, visits by hub).
+abandonment, handle time, first-contact resolution, visits by hub) and customer satisfaction.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, StringConstraints
 
 from .base import Contract
-from .contact import ShortText
+from .contact import Channel, Code, ShortText
 
 
 class CallEventPayload(Contract):
@@ -39,3 +40,19 @@ class HubVisitPayload(Contract):
     partner_agency: ShortText | None = Field(default=None, description="A partner agency seen at the hub, if any")
     customer_ref: ShortText | None = None
     contact_id: str | None = None
+
+
+class SurveyResponsePayload(Contract):
+    """One customer's answer to a satisfaction survey, a focus group or a mystery-shopping visit."""
+
+    response_id: ShortText = Field(description="The survey tool's id for this response")
+    method: Literal["survey", "focus_group", "mystery_shopping"]
+    at: AwareDatetime
+    channel: Channel | None = Field(default=None, description="The channel the response is about, if any")
+    department: Code | None = Field(default=None, description="The department the response is about, if any")
+    score: int = Field(ge=1, le=5, description="1 very dissatisfied ... 5 very satisfied")
+    resolved_first_time: bool | None = Field(
+        default=None, description="The customer's answer: was it sorted out at the first contact?"
+    )
+    comment: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    contact_id: str | None = Field(default=None, description="The contact the response is about, if known")
