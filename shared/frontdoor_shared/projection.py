@@ -117,11 +117,13 @@ def subscribe_projection(
     writes_for: Callable[[E], Sequence[UpdateOne]],
     batch_size: int,
     max_delivery_attempts: int,
+    after_write: Callable[[], Any] | None = None,
 ) -> Projector[E]:
     """Wire a batch subscriber on `topic` that projects `event` into `collection`.
 
     Reads only committed messages (routing publishes in transactions), commits
     offsets after the write, and rewinds the batch when it could not be written.
+    `after_write` is told after each batch is written and committed (a live view's cue to refresh).
     """
     dead_letters_out = broker.publisher(
         Topics.dead_letters(topic),
@@ -157,6 +159,8 @@ def subscribe_projection(
     async def project_batch(body: NoCast[list[bytes]], message: KafkaMessage) -> None:
         if await projector.project(message.raw_message):
             await message.ack()
+            if after_write is not None:
+                after_write()
         else:
             await message.nack()
 

@@ -1,0 +1,71 @@
+"""Reading the projections for a report: one pass over each collection for the years it needs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from .domain.complaints import case_history
+from .domain.periods import Period
+from .domain.report import ReportData
+from .projections import CALLS, COMPLAINT_CASES, CONTACTS, HUB_VISITS, SURVEY_RESPONSES, day_range
+
+_CONTACT_GROUP = (
+    "received_month",
+    "channel",
+    "destination",
+    "destination_name",
+    "destination_kind",
+    "kind",
+    "library_contact",
+    "member_id",
+    "member_name",
+    "on_behalf_of_ward",
+)
+_RENAMED = {"received_month": "month", "on_behalf_of_ward": "ward"}
+
+
+async def contact_counts(database: AsyncDatabase, window: Period) -> list[dict[str, Any]]:
+    """Contacts counted by month, channel, destination, kind, library contact and member."""
+    pipeline = [
+        {"$match": {"received_day": day_range(window.first, window.last)}},
+        {"$group": {"_id": {f: f"${f}" for f in _CONTACT_GROUP}, "contacts": {"$sum": 1}}},
+    ]
+    rows = []
+    async for row in await database[CONTACTS].aggregate(pipeline):
+        rows.append({_RENAMED.get(f, f): row["_id"].get(f) for f in _CONTACT_GROUP} | {"contacts": row["contacts"]})
+    return rows
+
+
+async def _documents(database: AsyncDatabase, collection: str, day_field: str, window: Period) -> list[dict]:
+    cursor = database[collection].find({day_field: day_range(window.first, window.last)}, {"projected_at": 0})
+    return [document async for document in cursor]
+
+
+async def report_data(database: AsyncDatabase, period: Period) -> ReportData:
+    previous = period.previous()
+    earlier = previous.previous()
+    two_years = Period(previous.first, period.last, "two years")
+    three_years = Period(earlier.first, period.last, "three years")
+    contacts = await contact_counts(database, two_years)
+    cursor = database[COMPLAINT_CASES].find(
+        {"last_day": {"$gte": three_years.first.isoformat()}, "first_day": {"$lte": three_years.last.isoformat()}}
+    )
+    cases = [case_history(case["_id"], case.get("events", {}).values()) async for case in cursor]
+    return ReportData(
+        period=period,
+        previous=previous,
+        earlier=earlier,
+        contacts=contacts,
+        calls=await _documents(database, CALLS, "first_day", two_years),
+        visits=await _documents(database, HUB_VISITS, "first_day", two_years),
+        surveys=await _documents(database, SURVEY_RESPONSES, "day", two_years),
+        cases=cases,
+        names=destination_names(contacts),
+    )
+
+
+def destination_names(contacts: list[Mapping[str, Any]]) -> dict[str, str]:
+    return {row["destination"]: row["destination_name"] for row in contacts if row.get("destination_name")}
