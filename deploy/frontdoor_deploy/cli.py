@@ -293,6 +293,48 @@ def dlq(args: argparse.Namespace) -> int:
     return 0
 
 
+def report_annual(args: argparse.Namespace) -> int:
+    """Fetch the annual report from the reporting service as one HTML file, and print it to PDF if Chromium is here."""
+    import shutil
+    import subprocess
+    import urllib.parse
+
+    query = {"year": args.year} if args.year else {"from": args.first, "to": args.last}
+    url = f"{args.url.rstrip('/')}/v1/reports/annual.html?{urllib.parse.urlencode(query)}"
+    try:
+        with urllib.request.urlopen(url, timeout=600) as response:
+            html = response.read()
+    except urllib.error.HTTPError as error:
+        raise RuntimeError(f"the reporting service refused: {error.read().decode(errors='replace')[:300]}") from None
+    except urllib.error.URLError as error:
+        raise RuntimeError(f"cannot reach the reporting service at {args.url}: {error.reason}") from None
+    label = (args.year or f"{args.first}_{args.last}").replace("/", "-")
+    out = Path(args.out or f"customer-services-report-{label}.html").resolve()
+    out.write_bytes(html)
+    print(f"wrote {out}")
+    if not args.pdf:
+        return 0
+    found = (shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome"))
+    browser = next((path for path in found if path), None)
+    if browser is None:
+        raise RuntimeError("no PDF renderer: install Chromium (Debian: apt-get install chromium) for --pdf")
+    pdf = out.with_suffix(".pdf")
+    command = [browser, "--headless", "--disable-gpu", f"--print-to-pdf={pdf}", "--no-pdf-header-footer"]
+    if os.geteuid() == 0:
+        command.append("--no-sandbox")  # Chromium refuses root without it
+    result = subprocess.run([*command, out.as_uri()], capture_output=True, timeout=300)
+    if result.returncode != 0 or not pdf.exists():
+        raise RuntimeError(f"Chromium could not print the PDF: {result.stderr.decode(errors='replace')[-300:]}")
+    print(f"wrote {pdf}")
+    return 0
+
+
+def reporting_rebuild(args: argparse.Namespace) -> int:
+    from frontdoor_reporting.__main__ import rebuild_command
+
+    return rebuild_command(args.options)
+
+
 def _load_rules(rules_path: str | None, directory_path: str | None):
     from frontdoor_routing.config import ConfigError, load_directory, load_rules
     from frontdoor_routing.settings import RoutingSettings
@@ -365,7 +407,26 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--directory", help="directory file (default: the directory in force)")
     sim.add_argument("--json", action="store_true")
     sim.set_defaults(run=routing_simulate)
+    report = commands.add_parser("report", help="the customer-services report, as a committee reads it")
+    report_commands = report.add_subparsers(dest="report_command", required=True)
+    annual = report_commands.add_parser("annual", help="the annual report as one HTML file (and PDF with --pdf)")
+    annual.add_argument("--year", help="a council year such as 2009/10, or a calendar year such as 2009")
+    annual.add_argument("--from", dest="first", help="first day, YYYY-MM-DD (with --to, instead of --year)")
+    annual.add_argument("--to", dest="last", help="last day, YYYY-MM-DD")
+    annual.add_argument("--url", default=os.environ.get("REPORTING_URL", "http://127.0.0.1:8004"))
+    annual.add_argument("--out", help="the HTML file to write (default: customer-services-report-<year>.html)")
+    annual.add_argument("--pdf", action="store_true", help="also print it to PDF with headless Chromium")
+    annual.set_defaults(run=report_annual)
+    reporting = commands.add_parser("reporting", help="look after the reporting projections")
+    reporting_commands = reporting.add_subparsers(dest="reporting_command", required=True)
+    rebuild = reporting_commands.add_parser(
+        "rebuild", help="replay Kafka from the beginning into fresh projections and compare them with the live ones"
+    )
+    rebuild.add_argument("options", nargs=argparse.REMAINDER, help="--into DATABASE, --no-compare")
+    rebuild.set_defaults(run=reporting_rebuild)
     args = parser.parse_args(argv)
+    if args.command == "report" and not args.year and not (args.first and args.last):
+        parser.error("report annual needs --year, or both --from and --to")
     try:
         return args.run(args)
     except RuntimeError as error:

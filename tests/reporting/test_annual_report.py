@@ -3,82 +3,19 @@ reporting projections, must produce an annual report that states exactly those f
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
-import uuid
 from datetime import date
 
-import httpx
 import pytest
-import pytest_asyncio
 
-from frontdoor_deploy.infrastructure import forget_namespace
-from frontdoor_reporting.app import create_app
-from frontdoor_reporting.settings import ReportingSettings
-from tests.conftest import Namespace
-from tests.kafka_tools import produce
 from tests.reporting import seed_stream
 
 pytestmark = [pytest.mark.timeout(600), pytest.mark.asyncio(loop_scope="session")]
 
 
-@pytest.fixture(scope="module")
-def stream() -> seed_stream.SeedStream:
-    return seed_stream.build()
-
-
-async def publish(bootstrap: str, topics, stream: seed_stream.SeedStream) -> None:
-    keys = {
-        "contacts_routed": lambda e: str(e.payload.contact_id),
-        "complaints_events": lambda e: str(e.payload.case_id),
-        "telephony_calls": lambda e: e.payload.call_id,
-        "hub_visits": lambda e: e.payload.visit_id,
-        "survey_responses": lambda e: e.payload.response_id,
-    }
-    for attribute, events in stream.by_topic().items():
-        messages = [(keys[attribute](e).encode(), e.to_bytes()) for e in events]
-        await produce(bootstrap, getattr(topics, attribute), messages)
-
-
-async def wait_until_projected(database, stream: seed_stream.SeedStream, tries: int = 600) -> None:
-    expected = {
-        "contacts": len(stream.contacts),
-        "complaint_cases": len({e.payload.case_id for e in stream.complaints}),
-        "calls": len({e.payload.call_id for e in stream.calls}),
-        "hub_visits": len({e.payload.visit_id for e in stream.visits}),
-        "survey_responses": len(stream.surveys),
-    }
-    for _ in range(tries):
-        counts = {name: await database[name].count_documents({}) for name in expected}
-        if counts == expected:
-            # every complaint event in place, not only every case
-            events = 0
-            async for case in database["complaint_cases"].find({}, {"events": 1}):
-                events += len(case.get("events", {}))
-            if events == len(stream.complaints):
-                return
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"projections did not catch up: {counts} != {expected}")
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def reporting(infrastructure, stream):
-    namespace = Namespace(uuid.uuid4().hex[:10], infrastructure)
-    settings = namespace.settings(ReportingSettings, council_name="Seed City Council")
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://r") as client:
-        await publish(infrastructure.kafka_bootstrap_servers, settings.topics, stream)
-        await wait_until_projected(app.state.mongo[settings.mongodb_database], stream)
-        yield client
-    await forget_namespace(
-        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, namespace.topic_prefix, [namespace.database]
-    )
-
-
 async def test_the_annual_report_states_the_seed_reports_figures(reporting):
-    report = (await reporting.get("/v1/reports/annual", params={"year": "2009/10"})).json()
+    report = (await reporting.client.get("/v1/reports/annual", params={"year": "2009/10"})).json()
     assert report["period"] == {"label": "2009/10", "from": "2009-04-01", "to": "2010-03-31", "kind": "council_year"}
     tables = {t["name"]: t for s in report["sections"] for t in s["tables"]}
     corporate_1 = next(
@@ -109,8 +46,9 @@ async def test_the_annual_report_states_the_seed_reports_figures(reporting):
     assert all(department == "Waste and Recycling" for _, department, _ in surges), surges
 
 
-async def test_contacts_calls_and_casework_match_the_stream(reporting, stream):
-    report = (await reporting.get("/v1/reports/annual", params={"year": "2009/10"})).json()
+async def test_contacts_calls_and_casework_match_the_stream(reporting):
+    stream = reporting.stream
+    report = (await reporting.client.get("/v1/reports/annual", params={"year": "2009/10"})).json()
     tables = {t["name"]: t for s in report["sections"] for t in s["tables"]}
     expected = stream.contacts_by_channel(date(2009, 4, 1), date(2010, 3, 31))
     previous = stream.contacts_by_channel(date(2008, 4, 1), date(2009, 3, 31))
@@ -134,21 +72,21 @@ async def test_contacts_calls_and_casework_match_the_stream(reporting, stream):
 
 
 async def test_every_table_exports_as_csv_and_bad_periods_are_refused(reporting):
-    listing = (await reporting.get("/v1/reports/tables", params={"year": "2009/10"})).json()
+    listing = (await reporting.client.get("/v1/reports/tables", params={"year": "2009/10"})).json()
     assert len(listing) >= 20
     for table in listing:
-        answer = await reporting.get(f"/v1/reports/tables/{table['name']}.csv", params={"year": "2009/10"})
+        answer = await reporting.client.get(f"/v1/reports/tables/{table['name']}.csv", params={"year": "2009/10"})
         assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
         rows = list(csv.reader(io.StringIO(answer.text)))
-        as_json = (await reporting.get(f"/v1/reports/tables/{table['name']}", params={"year": "2009/10"})).json()
+        as_json = (await reporting.client.get(f"/v1/reports/tables/{table['name']}", params={"year": "2009/10"})).json()
         assert rows[0] == [c["heading"] for c in as_json["columns"]]
         assert len(rows) == 1 + len(as_json["rows"])
-    month = await reporting.get(
+    month = await reporting.client.get(
         "/v1/reports/tables/complaints_by_department_month", params={"from": "2010-01-01", "to": "2010-01-31"}
     )
     assert month.status_code == 200
     assert next(r for r in month.json()["rows"] if r["department"] == "Waste and Recycling")["2010-01"] == 359
-    calendar = (await reporting.get("/v1/reports/annual", params={"year": "2010"})).json()
+    calendar = (await reporting.client.get("/v1/reports/annual", params={"year": "2010"})).json()
     assert calendar["period"]["kind"] == "calendar_year" and calendar["previous"]["label"] == "2009"
     for params, says in (
         ({"year": "2009/11"}, "the second year must follow the first"),
@@ -156,13 +94,13 @@ async def test_every_table_exports_as_csv_and_bad_periods_are_refused(reporting)
         ({"from": "2010-02-01", "to": "2010-01-01"}, "starts (2010-02-01) after it ends"),
         ({}, "give a year"),
     ):
-        answer = await reporting.get("/v1/reports/annual", params=params)
+        answer = await reporting.client.get("/v1/reports/annual", params=params)
         assert answer.status_code == 422 and says in answer.json()["detail"], (params, answer.text)
-    assert (await reporting.get("/v1/reports/tables/nothing.csv", params={"year": "2009/10"})).status_code == 404
+    assert (await reporting.client.get("/v1/reports/tables/nothing.csv", params={"year": "2009/10"})).status_code == 404
 
 
 async def test_the_html_report_says_the_figures_in_words(reporting):
-    page = await reporting.get("/v1/reports/annual.html", params={"year": "2009/10"})
+    page = await reporting.client.get("/v1/reports/annual.html", params={"year": "2009/10"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     html = page.text
     assert "Customer services annual report 2009/10" in html and "Seed City Council" in html

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import date, datetime
 from functools import partial
 from typing import Any
@@ -15,22 +14,12 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI, HTTPException, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, StreamingResponse
 from pydantic import BaseModel
-from pymongo import UpdateOne
 
-from frontdoor_shared.contracts import (
-    CallEvent,
-    ComplaintEvent,
-    ContactRoutedEvent,
-    Envelope,
-    HubVisitEvent,
-    SurveyResponseEvent,
-)
 from frontdoor_shared.health import health_router
 from frontdoor_shared.kafka import ensure_topics, make_broker, ping_broker, with_dead_letters
 from frontdoor_shared.logging import get_logger
 from frontdoor_shared.mongo import make_client, ping
 from frontdoor_shared.projection import subscribe_projection
-from frontdoor_shared.topics import Topics
 
 from . import live
 from .domain.measures import CallCentreRule
@@ -43,12 +32,8 @@ from .projections import (
     CONTACTS,
     HUB_VISITS,
     SURVEY_RESPONSES,
-    call_writes,
-    complaint_writes,
-    contact_writes,
+    projections,
     stats_pipeline,
-    survey_writes,
-    visit_writes,
 )
 from .queries import report_data
 from .render import annual_report_html
@@ -56,26 +41,6 @@ from .settings import ReportingSettings
 
 log = get_logger(__name__)
 SERVICE = "reporting"
-
-
-@dataclass(frozen=True)
-class Projection:
-    """One topic consumed into one collection."""
-
-    topic: str
-    event: type[Envelope]
-    collection: str
-    writes_for: Callable[[Any, ZoneInfo], list[UpdateOne]]
-
-
-def projections(topics: Topics) -> list[Projection]:
-    return [
-        Projection(topics.contacts_routed, ContactRoutedEvent, CONTACTS, contact_writes),
-        Projection(topics.telephony_calls, CallEvent, CALLS, call_writes),
-        Projection(topics.hub_visits, HubVisitEvent, HUB_VISITS, visit_writes),
-        Projection(topics.survey_responses, SurveyResponseEvent, SURVEY_RESPONSES, survey_writes),
-        Projection(topics.complaints_events, ComplaintEvent, COMPLAINT_CASES, complaint_writes),
-    ]
 
 
 INDEXES = {

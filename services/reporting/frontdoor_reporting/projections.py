@@ -13,7 +13,8 @@ The filter is the document key alone, so every write finds its document through 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,9 +26,11 @@ from frontdoor_shared.contracts import (
     Channel,
     ComplaintEvent,
     ContactRoutedEvent,
+    Envelope,
     HubVisitEvent,
     SurveyResponseEvent,
 )
+from frontdoor_shared.topics import Topics
 
 CONTACTS = "contacts"
 CALLS = "calls"
@@ -178,4 +181,24 @@ def stats_pipeline(first_day: date | None, last_day: date | None) -> list[dict]:
             }
         },
         {"$sort": {"_id.day": 1, "_id.channel": 1, "_id.destination": 1}},
+    ]
+
+
+@dataclass(frozen=True)
+class Projection:
+    """One topic consumed into one collection."""
+
+    topic: str
+    event: type[Envelope]
+    collection: str
+    writes_for: Callable[[Any, ZoneInfo], list[UpdateOne]]
+
+
+def projections(topics: Topics) -> list[Projection]:
+    return [
+        Projection(topics.contacts_routed, ContactRoutedEvent, CONTACTS, contact_writes),
+        Projection(topics.telephony_calls, CallEvent, CALLS, call_writes),
+        Projection(topics.hub_visits, HubVisitEvent, HUB_VISITS, visit_writes),
+        Projection(topics.survey_responses, SurveyResponseEvent, SURVEY_RESPONSES, survey_writes),
+        Projection(topics.complaints_events, ComplaintEvent, COMPLAINT_CASES, complaint_writes),
     ]
