@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import ssl
 from collections.abc import Iterable, Iterator
@@ -72,6 +73,7 @@ def make_broker(settings: ServiceSettings, service: str, **options: Any) -> Kafk
         # FastStream's per-message "Received"/"Processed" lines go through our JSON logs, at DEBUG.
         "logger": logging.getLogger(f"faststream.{service}"),
         "log_level": logging.DEBUG,
+        "parser": lenient_headers,
     }
     return KafkaBroker(settings.kafka_bootstrap_servers, **(defaults | options))
 
@@ -109,6 +111,31 @@ async def raw_bodies(message: Any) -> Any:
     instead of failing inside the framework.
     """
     return message.body
+
+
+def _readable_headers(record: ConsumerRecord[Any, Any]) -> ConsumerRecord[Any, Any]:
+    headers = record.headers or ()
+    try:
+        for _, value in headers:
+            value.decode()
+    except (AttributeError, UnicodeDecodeError):  # a null or non-UTF-8 header value
+        escaped = ((name, (value or b"").decode("utf-8", errors="backslashreplace")) for name, value in headers)
+        readable = [(name, value.encode()) for name, value in escaped]
+        return dataclasses.replace(record, headers=readable)
+    return record
+
+
+async def lenient_headers(message: Any, original_parser: Any) -> Any:
+    """FastStream's parser, for messages whose header values are not UTF-8 text or are null.
+
+    FastStream decodes every header value as UTF-8 before any handler runs, so one such message
+    made the whole batch fail inside the framework: never handled, never dead-lettered. Header
+    values that do not decode are escaped (as the dead-letter headers are) and the message reaches
+    its handler and, if it is bad, its dead-letter topic.
+    """
+    if isinstance(message, tuple):
+        return await original_parser(tuple(_readable_headers(record) for record in message))
+    return await original_parser(_readable_headers(message))
 
 
 def with_dead_letters(topics: Iterable[str]) -> list[str]:
