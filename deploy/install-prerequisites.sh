@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# What Frontdoor needs from the operating system: Python 3.11+ with venv, and,
-# to run Kafka and the Mongo stand-in as local processes, Java 17+ and Maven.
+# What Frontdoor needs from the operating system: Python 3.11+ with venv; to run
+# Kafka and the Mongo stand-in as local processes, Java 17+ and Maven; and Chromium,
+# which prints the annual report to PDF and runs the report and dashboard tests.
 # Installs what is missing with apt-get when run as root on Debian or Ubuntu;
 # otherwise says what to install.
 set -euo pipefail
@@ -15,6 +16,7 @@ else
   missing+=(openjdk-17-jre-headless)
 fi
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

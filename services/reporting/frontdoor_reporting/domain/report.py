@@ -213,9 +213,9 @@ def _contact_section(data: ReportData, name: Callable[[str | None], str]) -> Sec
         section.headlines.append(
             f"Digital channels (web, Open311, email, social media) carried {digital}% of contact{shift}."
         )
+    social = Change(by_channel["social_media"], by_channel_before["social_media"] or None)
     section.headlines.append(
-        f"Social media: {plural(by_channel['social_media'], 'contact')} "
-        f"({Change(by_channel['social_media'], by_channel_before['social_media'] or None).describe()})."
+        f"Social media: {plural(by_channel['social_media'], 'contact')} ({social.describe(data.previous.label)})."
     )
     section.tables.append(
         Table(
@@ -267,7 +267,7 @@ def _contact_section(data: ReportData, name: Callable[[str | None], str]) -> Sec
     section.charts.append(
         Chart(
             "Contacts by channel",
-            [CHANNEL_NAMES[c] for c in channels],
+            [CHANNEL_NAMES[c].split(" (")[0] for c in channels],
             [(data.period.label, [by_channel[c] for c in channels])],
         )
     )
@@ -336,7 +336,8 @@ def _contact_section(data: ReportData, name: Callable[[str | None], str]) -> Sec
         section.headlines.append(
             "Library contacts: "
             + ", ".join(
-                f"{number(library[k])} {LIBRARY_CONTACT_NAMES.get(k, label(k)).lower()}" for k in LIBRARY_CONTACT_NAMES
+                f"{number(library[k])} {_lower_first(LIBRARY_CONTACT_NAMES.get(k, label(k)))}"
+                for k in LIBRARY_CONTACT_NAMES
             )
             + "."
         )
@@ -835,6 +836,10 @@ def _complaints_section(data: ReportData, name: Callable[[str | None], str], sur
     return section
 
 
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
@@ -860,7 +865,7 @@ def _surges_section(
     for surge in contact_surges:
         top, count = channels[(surge.subject, surge.month)].most_common(1)[0]
         why = (
-            f"mostly by {CHANNEL_NAMES[top].lower()} ({share(count, surge.count)}%); "
+            f"mostly by {_lower_first(CHANNEL_NAMES[top])} ({share(count, surge.count)}%); "
             f"{share(complaints[(surge.subject, surge.month)], surge.count)}% were complaints"
         )
         rows.append(_surge_row("Contacts", surge, name, why))
