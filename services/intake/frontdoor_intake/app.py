@@ -7,6 +7,7 @@ from functools import partial
 from uuid import UUID
 
 from fastapi import Body, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
@@ -117,7 +118,12 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     @app.post("/v1/contacts", status_code=202, response_model=AcceptedContact, tags=["web"])
     async def post_contact(form: WebContactForm) -> AcceptedContact:
         """Take one contact from the council website's form. Resubmitting a `submission_id` returns the same contact."""
-        return AcceptedContact.of(await intake.accept(contact_from_web_form(form, key)))
+        try:
+            contact = contact_from_web_form(form, key)
+        except ValidationError as error:  # a value the form allows but the contract refuses: 422, never 500
+            errors = error.errors(include_url=False, include_context=False, include_input=False)
+            raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
+        return AcceptedContact.of(await intake.accept(contact))
 
     @app.post("/v1/contacts/batch", status_code=207, response_model=list[BatchItem], tags=["web"])
     async def post_contacts(

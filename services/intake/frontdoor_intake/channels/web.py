@@ -38,8 +38,8 @@ class WebContactForm(BaseModel):
     email: EmailStr | None = None
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{6,20}$")] | None = None
     postcode: UkPostcode | None = None
-    ward: Annotated[str, StringConstraints(max_length=200)] | None = None
-    uprn: str | None = None
+    ward: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    uprn: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}$")] | None = None
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     needs_support: bool = Field(default=False, description="The customer said they need extra support")
