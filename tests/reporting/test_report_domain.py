@@ -113,3 +113,9 @@ def test_a_surge_stands_far_above_its_own_usual_level():
         ("waste", "2010-01", 359, 20.0, 339),
     ]
     assert surges[1].times == 17.9
+
+
+def test_months_before_any_figure_are_no_baseline():
+    months = [f"2009-{m:02d}" for m in range(1, 13)]
+    first_year = {m: 100 for m in months[3:]}  # figures begin in April
+    assert find_surges({"waste": first_year}, months, months, SurgeRule()) == []

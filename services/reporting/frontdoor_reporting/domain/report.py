@@ -885,7 +885,9 @@ def _surges_section(
     for row in rows:
         section.headlines.append(
             f"{row['department']}, {row['month']}: {number(row['count'])} {row['measure'].lower()} against a usual "
-            f"{number(row['usual'])} a month, {number(row['times'])} times as many ({row['explanation']})."
+            f"{number(row['usual'])} a month"
+            + (f", {number(row['times'])} times as many" if row["times"] else "")
+            + f" ({row['explanation']})."
         )
     if not rows:
         section.headlines.append("No month stood out from its department's usual level.")

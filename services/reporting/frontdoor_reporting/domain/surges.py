@@ -43,7 +43,14 @@ def find_surges(
     report_months: Sequence[str],
     rule: SurgeRule = SurgeRule(),
 ) -> list[Surge]:
-    """Surges in `report_months`, from each subject's counts by month over all of `months` (in order)."""
+    """Surges in `report_months`, from each subject's counts by month over all of `months` (in order).
+
+    Months before the first with any figure at all are unknown, not zero: they are no baseline.
+    """
+    recorded = [month for counts in monthly.values() for month, count in counts.items() if count]
+    if not recorded:
+        return []
+    months = [month for month in months if month >= min(recorded)]
     surges = []
     for subject, counts in monthly.items():
         for month in report_months:
