@@ -45,6 +45,10 @@ def send_all(intake_url: str, smtp: tuple[str, int], secrets: Callable[[str], st
         ("councillors' casework", *_post(f"{intake_url}/v1/casework", _json("casework.json"), as_json | key)),
         ("library", *_post(f"{intake_url}/v1/libraries/contacts", _json("library-contact.json"), as_json | key)),
         (
+            "satisfaction survey",
+            *_post(f"{intake_url}/v1/surveys/responses", _json("survey-response.json"), as_json | key),
+        ),
+        (
             "letters (CSV batch)",
             *_post(f"{intake_url}/v1/letters/import", _json("letters.csv"), {"content-type": "text/csv"} | key),
         ),

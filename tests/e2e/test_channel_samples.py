@@ -8,7 +8,7 @@ import pytest
 
 from frontdoor_deploy.cli import main
 from frontdoor_deploy.services import ServiceProcess
-from frontdoor_shared.contracts import ContactReceivedEvent
+from frontdoor_shared.contracts import ContactReceivedEvent, SurveyResponseEvent
 from frontdoor_shared.topics import Topics
 from tests.conftest import free_port
 from tests.kafka_tools import read_topics
@@ -65,3 +65,10 @@ async def test_every_documented_channel_example_is_accepted(namespace, tmp_path,
         "social_media",
         "email",
     } <= channels
+    surveys = await read_topics(
+        namespace.infra.kafka_bootstrap_servers,
+        [Topics(namespace.topic_prefix).survey_responses],
+        expect=1,
+        idle_seconds=1,
+    )
+    assert [SurveyResponseEvent.model_validate_json(r.value).payload.score for r in surveys] == [4]
