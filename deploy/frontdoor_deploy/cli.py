@@ -94,6 +94,8 @@ def demo(args: argparse.Namespace) -> int:
     print(
         f"\nWhere to look:\n"
         f"  contacts by day, channel and department: {reporting}/v1/stats\n"
+        f"  live dashboard of today's contact:       {reporting}/dashboard\n"
+        f"  this council year's report (HTML):       {reporting}/v1/reports/annual.html?year={_council_year()}\n"
         f"  complaint and compliment cases:          http://127.0.0.1:{SERVICES['complaints']}/v1/cases\n"
         f"  post your own contact (OpenAPI):         {intake}/docs\n"
         f"  service logs (JSON):                     {HOME / 'run'}/<service>.log\n"
@@ -101,6 +103,14 @@ def demo(args: argparse.Namespace) -> int:
         f"Stop everything with: frontdoor down"
     )
     return 0 if stats["total"] >= len(posted) else 1
+
+
+def _council_year() -> str:
+    from datetime import date
+
+    today = date.today()
+    start = today.year if today.month >= 4 else today.year - 1
+    return f"{start}/{(start + 1) % 100:02d}"
 
 
 def status(args: argparse.Namespace) -> int:
