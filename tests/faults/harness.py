@@ -242,6 +242,9 @@ class FaultInjector:
         self.outage_seconds = outage_seconds
         self.log = FaultLog()
         self.expected_down: set[str] = set()
+        self.points: list[int] = []
+        self.done = 0
+        self.total = 0
 
     def plan(self) -> list[Fault]:
         faults = [Fault(f"kill -9 {name}", lambda name=name: self.kill(name)) for name in SERVICES]
@@ -253,18 +256,30 @@ class FaultInjector:
         self.rng.shuffle(faults)
         return faults
 
+    def schedule(self, count: int, total: int) -> None:
+        """Fault k fires at a random point of slice k of the stream."""
+        slices = [(0.05 + 0.85 * k / count, 0.05 + 0.85 * (k + 1) / count) for k in range(count)]
+        self.points = [int(total * self.rng.uniform(low, high)) for low, high in slices]
+        self.done = 0
+        self.total = total
+
+    def limit(self) -> int:
+        """How far the stream may go now: not past the next fault's point while a fault is still under way,
+        so that every fault strikes while contacts flow."""
+        upcoming = self.done + 1
+        return self.points[upcoming] if upcoming < len(self.points) else self.total
+
     async def run(self, faults: list[Fault], progress: Callable[[], int], total: int) -> None:
-        """Fault k fires when the stream has passed a random point of slice k of the stream."""
-        slices = len(faults)
+        if len(self.points) != len(faults):
+            self.schedule(len(faults), total)
         for index, fault in enumerate(faults):
-            low, high = 0.05 + 0.85 * index / slices, 0.05 + 0.85 * (index + 1) / slices
-            point = int(total * self.rng.uniform(low, high))
-            while progress() < point:  # noqa: ASYNC110 - progress is a counter, not an event
+            while progress() < self.points[index]:  # noqa: ASYNC110 - progress is a counter, not an event
                 await asyncio.sleep(0.05)
             await asyncio.sleep(self.rng.uniform(0, 1.0))
-            say(f"fault {index + 1}/{slices}: {fault.name} (at {progress()} of {total} contacts taken)")
+            say(f"fault {index + 1}/{len(faults)}: {fault.name} (at {progress()} of {total} contacts taken)")
             await fault.act()
             self.log.injected.append(fault.name)
+            self.done = index + 1
 
     async def kill(self, name: str) -> None:
         process = self.stack.processes[name]

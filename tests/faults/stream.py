@@ -23,6 +23,7 @@ import re
 import smtplib
 import urllib.parse
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -222,8 +223,11 @@ class PushReport:
 class Pusher:
     """Sends the stream to intake, retrying whatever was not taken until every item is."""
 
-    def __init__(self, intake_url: str, smtp_port: int, concurrency: int = 4) -> None:
+    def __init__(
+        self, intake_url: str, smtp_port: int, concurrency: int = 4, limit: Callable[[], int] | None = None
+    ) -> None:
         self.url = intake_url
+        self.limit = limit
         self.smtp_port = smtp_port
         self.concurrency = concurrency
         self.report = PushReport()
@@ -253,6 +257,8 @@ class Pusher:
 
     async def _worker(self, client: httpx.AsyncClient, work: asyncio.Queue[list[Item]]) -> None:
         while not work.empty():
+            while self.limit is not None and self.report.pushed >= self.limit():  # noqa: ASYNC110
+                await asyncio.sleep(0.05)  # the fault in progress must strike while contacts still flow
             pending = work.get_nowait()
             backoff = 0.2
             while pending:

@@ -36,11 +36,13 @@ async def test_nothing_is_lost_or_counted_twice_under_faults(own_infrastructure,
     try:
         await stack.start()
         items = make_stream(SIZE, SEED, run_id)
-        pusher = Pusher(stack.processes["intake"].url, stack.smtp_port)
+        plan = injector.plan()
+        injector.schedule(len(plan), SIZE)
+        pusher = Pusher(stack.processes["intake"].url, stack.smtp_port, limit=injector.limit)
         started = time.monotonic()
         say(f"pushing {SIZE} contacts (seed {SEED}) into namespace {stack.topics.prefix}")
         crashes = asyncio.create_task(injector.watch_for_crashes())
-        faults = asyncio.create_task(injector.run(injector.plan(), lambda: pusher.report.pushed, SIZE))
+        faults = asyncio.create_task(injector.run(plan, lambda: pusher.report.pushed, SIZE))
         pushed = await pusher.push(items)
         say(f"all {pushed.pushed} contacts taken by intake ({pushed.retries} retries); waiting for the faults")
         await faults
