@@ -120,7 +120,9 @@ async def test_a_rolling_restart_with_sigterm_loses_nothing_and_counts_nothing_t
         await stack.start()
         points = [SIZE * (index + 1) // (len(ORDER) + 1) for index in range(len(ORDER))] + [SIZE]
         restarted = 0  # the stream may not pass the next restart's point until this one is done: it flows throughout
-        pusher = Pusher(stack.processes["intake"].url, stack.smtp_port, limit=lambda: points[restarted + 1])
+        pusher = Pusher(
+            stack.processes["intake"].url, stack.smtp_port, limit=lambda: points[min(restarted + 1, len(ORDER))]
+        )
         started = asyncio.get_running_loop().time()
         pushing = asyncio.create_task(pusher.push(make_stream(SIZE, 11, run_id)))
         for index, name in enumerate(ORDER):
