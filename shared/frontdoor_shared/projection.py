@@ -157,7 +157,15 @@ def subscribe_projection(
         include_in_schema=False,  # documented by its publisher; the projector parses the bytes itself
     )
     async def project_batch(body: NoCast[list[bytes]], message: KafkaMessage) -> None:
-        if await projector.project(message.raw_message):
+        try:
+            done = await projector.project(message.raw_message)
+        except Exception:
+            # e.g. a dead letter that could not be published. Unacknowledged, the batch would be skipped (the
+            # next batch's commit covers its offsets); rewound, it is projected again, idempotently.
+            log.exception("projection batch failed; it will be redelivered", size=len(message.raw_message))
+            await asyncio.sleep(projector.outage_backoff_seconds)
+            done = False
+        if done:
             await message.ack()
             if after_write is not None:
                 after_write()

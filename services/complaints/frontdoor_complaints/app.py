@@ -21,6 +21,7 @@ from frontdoor_shared.contracts import ComplaintEvent, ComplaintEventPayload, Co
 from frontdoor_shared.health import health_router
 from frontdoor_shared.kafka import (
     DeadLetter,
+    DeliveryAttempts,
     ensure_topics,
     make_broker,
     message_context,
@@ -134,16 +135,26 @@ def create_app(settings: ComplaintsSettings) -> FastAPI:
     async def on_contacts_routed(body: NoCast[list[bytes]], message: KafkaMessage) -> None:
         """Open a case for each routed complaint or compliment, by publishing its `logged` event."""
         opened = []
-        for record in message.raw_message:
-            try:
-                routed = ContactRoutedEvent.model_validate_json(record.value or b"")
-            except ValidationError as error:
-                await dead_letter(DeadLetter.invalid(record, ContactRoutedEvent, error, f"{group}-routed"))
-                continue
-            if (event := logged_event(routed, settings.statutory_teams)) is not None:
-                opened.append(event)
-        await publish(opened)
+        try:
+            for record in message.raw_message:
+                try:
+                    routed = ContactRoutedEvent.model_validate_json(record.value or b"")
+                except ValidationError as error:
+                    await dead_letter(DeadLetter.invalid(record, ContactRoutedEvent, error, f"{group}-routed"))
+                    continue
+                if (event := logged_event(routed, settings.statutory_teams)) is not None:
+                    opened.append(event)
+            await publish(opened)
+        except Exception:
+            # e.g. the broker out of reach for longer than a publish waits. Unacknowledged, the batch would be
+            # skipped: the next batch's commit covers its offsets. Rewound, it is redelivered; ids are derived.
+            log.exception("cases not opened; the batch will be redelivered", size=len(message.raw_message))
+            await message.nack()
+            await asyncio.sleep(1)
+            return
         await message.ack()
+
+    attempts = DeliveryAttempts(settings.max_delivery_attempts)
 
     @broker.subscriber(topics.complaints_events, group_id=f"{group}-cases", **subscription)
     async def on_complaint_events(body: NoCast[list[bytes]], message: KafkaMessage) -> None:
@@ -156,7 +167,18 @@ def create_app(settings: ComplaintsSettings) -> FastAPI:
                     except ValidationError as error:
                         await dead_letter(DeadLetter.invalid(record, ComplaintEvent, error, f"{group}-cases"))
                         continue
-                    result = await apply_event(event, store, zone)
+                    try:
+                        result = await apply_event(event, store, zone)
+                    except OUTAGES:
+                        raise
+                    except Exception as error:
+                        if not attempts.failed(record):
+                            raise
+                        log.exception("case could not be updated; dead-lettered after every attempt")
+                        reason = f"case could not be updated: {error!r}"
+                        await dead_letter(DeadLetter(record, reason, type(error).__name__, f"{group}-cases"))
+                        continue
+                    attempts.succeeded(record)
                     if result.outcome == "refused":
                         await dead_letter(
                             DeadLetter(record, result.reason or "refused", "InvalidTransition", f"{group}-cases")
@@ -172,6 +194,12 @@ def create_app(settings: ComplaintsSettings) -> FastAPI:
                         )
         except OUTAGES as error:
             log.warning("database out of reach; batch will be retried", error=str(error))
+            await asyncio.sleep(1)
+            await message.nack()
+            return
+        except Exception:
+            # Unacknowledged, the rest of the batch would be skipped (the next commit covers it): rewind instead.
+            log.exception("complaint events not applied; the batch will be redelivered", size=len(message.raw_message))
             await asyncio.sleep(1)
             await message.nack()
             return
