@@ -14,7 +14,7 @@ often tick "complaint" for a first report.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from frontdoor_shared.contracts import ContactKind
 
@@ -41,9 +41,26 @@ class Cues:
     """Phrases that signal each kind of contact."""
 
     phrases: Mapping[str, frozenset[Phrase]]
+    _kinds_of: dict[Phrase, tuple[str, ...]] = field(init=False, repr=False, compare=False)
+    """The kinds of cue each phrase is, so that a text's few phrases are looked up rather than every cue's many."""
+
+    def __post_init__(self) -> None:
+        kinds_of: dict[Phrase, list[str]] = {}
+        for cue in CUE_KINDS:
+            for phrase in self.phrases.get(cue, ()):
+                kinds_of.setdefault(phrase, []).append(cue)
+        object.__setattr__(self, "_kinds_of", {phrase: tuple(kinds) for phrase, kinds in kinds_of.items()})
 
     def found(self, present: frozenset[Phrase]) -> dict[str, frozenset[Phrase]]:
-        return {cue: self.phrases.get(cue, frozenset()) & present for cue in CUE_KINDS}
+        found: dict[str, frozenset[Phrase]] = dict.fromkeys(CUE_KINDS, _NONE)
+        kinds_of = self._kinds_of
+        for phrase in present:
+            for cue in kinds_of.get(phrase, ()):
+                found[cue] = found[cue] | {phrase}
+        return found
+
+
+_NONE: frozenset[Phrase] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -54,11 +71,12 @@ class Classification:
 
 def classify(intake_kind: ContactKind, text: str, present: frozenset[Phrase], cues: Cues) -> Classification:
     found = cues.found(present)
-    angry = not ANGRY.isdisjoint(text)
+    plain = text.isascii()  # no emoji
+    angry = not plain and not ANGRY.isdisjoint(text)
     unhappy = len(found["dissatisfaction"]) + 3 * len(found["strong_dissatisfaction"]) + 2 * angry
     if found["first_report"]:
         unhappy = 0  # "not reported before": a first report, however long it has gone on
-    praise = len(found["praise"]) + (not HAPPY.isdisjoint(text))
+    praise = len(found["praise"]) + (not plain and not HAPPY.isdisjoint(text))
     problem, asks = bool(found["problem"]), bool(found["request"])
     question = bool(found["question"])
 

@@ -202,14 +202,38 @@ class RuleSet:
     cues: Cues
     zone: ZoneInfo
     _matcher: PhraseMatcher = field(init=False, repr=False, compare=False)
+    _unphrased: frozenset[int] = field(init=False, repr=False, compare=False)
+    """Positions of the rules with neither a phrase nor a service code condition: any contact may match them."""
+    _by_service_code: dict[str, frozenset[int]] = field(init=False, repr=False, compare=False)
+    """Positions of the rules with a service code condition and no phrase condition, by service code."""
+    _by_phrase: dict[Phrase, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+    """Positions of the rules that need a phrase, by phrase: only those whose phrases are present can match."""
+    _by_id: dict[str, Rule] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         phrases = set(self.safeguarding.phrases)
-        for rule in self.rules:
+        by_phrase: dict[Phrase, list[int]] = {}
+        by_id: dict[str, Rule] = {}
+        for index, rule in enumerate(self.rules):
             phrases |= rule.conditions.phrases
+            for phrase in rule.conditions.phrases:
+                by_phrase.setdefault(phrase, []).append(index)
+            by_id.setdefault(rule.id, rule)
         for cue in self.cues.phrases.values():
             phrases |= cue
         object.__setattr__(self, "_matcher", PhraseMatcher(phrases))
+        unphrased, by_service_code = set(), {}
+        for index, rule in enumerate(self.rules):
+            if rule.conditions.phrases:
+                continue
+            for code in rule.conditions.service_codes:
+                by_service_code.setdefault(code, set()).add(index)
+            if not rule.conditions.service_codes:
+                unphrased.add(index)
+        object.__setattr__(self, "_unphrased", frozenset(unphrased))
+        object.__setattr__(self, "_by_service_code", {c: frozenset(at) for c, at in by_service_code.items()})
+        object.__setattr__(self, "_by_phrase", {phrase: tuple(at) for phrase, at in by_phrase.items()})
+        object.__setattr__(self, "_by_id", by_id)
 
     def facts_of(self, contact: ContactReceived) -> tuple[Facts, Classification]:
         text = " ".join(filter(None, (contact.subject, contact.text)))
@@ -262,7 +286,18 @@ class RuleSet:
     def _matches(self, facts: Facts, limit: int = 2) -> list[Match]:
         """The first `limit` rules that match, in order: the winner and the runner-up."""
         found = []
-        for rule in self.rules:
+        # only rules whose phrases are present, or whose service codes include the contact's, or that need neither,
+        # can match: the others are not tried
+        possible = set(self._unphrased)
+        if facts.contact.service_code in self._by_service_code:
+            possible.update(self._by_service_code[facts.contact.service_code])
+        by_phrase = self._by_phrase
+        for phrase in facts.phrases:
+            if phrase in by_phrase:
+                possible.update(by_phrase[phrase])
+        rules = self.rules
+        for index in sorted(possible):
+            rule = rules[index]
             matched = rule.conditions.match(facts)
             if matched is not None:
                 found.append(Match(rule.id, rule.targets[0].destination, tuple(matched) or ("matches every contact",)))
@@ -271,7 +306,7 @@ class RuleSet:
         return found
 
     def _rule(self, rule_id: str) -> Rule:
-        return next(rule for rule in self.rules if rule.id == rule_id)
+        return self._by_id[rule_id]
 
     def _decision(
         self,

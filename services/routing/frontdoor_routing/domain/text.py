@@ -20,8 +20,9 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
+from itertools import pairwise
 
-_NOT_WORD = re.compile(r"[^a-z0-9]+")
+_WORD = re.compile(r"[a-z0-9]+")
 FUZZY_MIN_LENGTH = 6
 _MEMORY = 50_000
 """Written words whose matches a matcher remembers before it starts afresh (bounded memory)."""
@@ -30,9 +31,11 @@ Phrase = tuple[str, ...]
 
 def words_of(text: str) -> tuple[str, ...]:
     """Lower-case ASCII words, punctuation and accents removed: "Bin's NOT collected!" -> (bin, s, not, collected)."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    folded = folded.replace("'", "")
-    return tuple(word for word in _NOT_WORD.split(folded) if word)
+    if text.isascii():  # most text: folding accents would change nothing
+        folded = text.lower()
+    else:
+        folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return tuple(_WORD.findall(folded.replace("'", "")))
 
 
 def phrase_of(text: str) -> Phrase:
@@ -49,7 +52,15 @@ def _swaps(word: str) -> set[str]:
 
 
 class PhraseMatcher:
-    """Which of a fixed set of phrases a text contains."""
+    """Which of a fixed set of phrases a text contains.
+
+    The phrases are compiled into one automaton over words: a trie of phrase words,
+    read word by word. A state is the set of trie nodes still alive after the words
+    read so far (phrases begun and not yet finished or broken); the step from a state
+    on a written word is worked out once and remembered, so a text costs about one
+    dictionary look-up per word. Two written words joined into one phrase word skip
+    a position, so the nodes they reach join the state two words on.
+    """
 
     def __init__(self, phrases: Iterable[Phrase]) -> None:
         self.phrases: frozenset[Phrase] = frozenset(p for p in phrases if p)
@@ -57,14 +68,19 @@ class PhraseMatcher:
         self._missing_letter: dict[str, set[str]] = defaultdict(set)
         self._long: dict[str, set[str]] = defaultdict(set)
         self._prefix: dict[str, set[str]] = defaultdict(set)
-        self._by_first: dict[str, set[Phrase]] = defaultdict(set)
         self._joined: dict[str, set[Phrase]] = defaultdict(set)
-        self._single: dict[str, Phrase] = {}
+        # the trie: node 0 is the root; _children[node][phrase word] -> node; _ends[node] -> the phrase ending there
+        self._children: list[dict[str, int]] = [{}]
+        self._ends: dict[int, Phrase] = {}
         for phrase in self.phrases:
-            if len(phrase) == 1:
-                self._single[phrase[0]] = phrase
-            else:
-                self._by_first[phrase[0]].add(phrase)
+            node = 0
+            for word in phrase:
+                following = self._children[node].get(word)
+                if following is None:
+                    following = self._children[node][word] = len(self._children)
+                    self._children.append({})
+                node = following
+            self._ends[node] = phrase
             if len(phrase) > 1 and not any(w.endswith("*") for w in phrase):
                 self._joined["".join(phrase)].add(phrase)
             for word in phrase:
@@ -77,7 +93,50 @@ class PhraseMatcher:
                     for variant in _deletes(word):
                         self._missing_letter[variant].add(word)
         self._prefix_lengths = sorted({len(p) for p in self._prefix})
+        # every phrase word split in two, to spot it written as two words
+        self._splits = frozenset((word[:cut], word[cut:]) for word in self._exact for cut in range(len(word) + 1))
         self._seen: dict[str, frozenset[str]] = {}
+        self._forget()
+
+    def _forget(self) -> None:
+        """Start the automaton's remembered states and steps afresh (bounded memory)."""
+        self._states: list[frozenset[int]] = [frozenset({0})]
+        self._state_ids: dict[frozenset[int], int] = {self._states[0]: 0}
+        # _steps[state][written word] -> (next state, phrases finished)
+        self._steps: list[dict[str, tuple[int, tuple[Phrase, ...]]]] = [{}]
+        self._remembered = 0
+
+    def _state(self, nodes: frozenset[int]) -> int:
+        found = self._state_ids.get(nodes)
+        if found is None:
+            found = self._state_ids[nodes] = len(self._states)
+            self._states.append(nodes)
+            self._steps.append({})
+        return found
+
+    def _advance(self, nodes: frozenset[int], words: Iterable[str]) -> tuple[frozenset[int], tuple[Phrase, ...]]:
+        """The nodes reached from `nodes` on any of `words` (with the root: a phrase may start anywhere) and the
+        phrases finished on the way."""
+        reached, finished = {0}, []
+        children, ends = self._children, self._ends
+        for node in nodes:
+            step = children[node]
+            if not step:
+                continue
+            for word in words:
+                following = step.get(word)
+                if following is not None:
+                    if following in ends:
+                        finished.append(ends[following])
+                    if children[following]:
+                        reached.add(following)
+        return frozenset(reached), tuple(finished)
+
+    def _step(self, state: int, token: str) -> tuple[int, tuple[Phrase, ...]]:
+        reached, finished = self._advance(self._states[state], self._matches(token))
+        found = self._steps[state][token] = (self._state(reached), finished)
+        self._remembered += 1
+        return found
 
     def _matches(self, token: str) -> frozenset[str]:
         """Phrase words this written token matches; remembered, since people use the same words again and again."""
@@ -103,41 +162,29 @@ class PhraseMatcher:
 
     def find(self, words: tuple[str, ...]) -> frozenset[Phrase]:
         """Every phrase present in `words`."""
-        count = len(words)
-        # one[i]: phrase words the written word at i matches; two[i]: those it matches joined with the next
-        one = [self._matches(token) for token in words]
-        two = [self._exact.get(words[i] + words[i + 1], _NONE) for i in range(count - 1)]
-        two.append(_NONE)
+        if self._remembered >= _MEMORY:
+            self._forget()
+        steps, step = self._steps, self._step
         present: set[Phrase] = set()
-        single, by_first = self._single, self._by_first
-        for i in range(count):
-            for matched, span in ((one[i], 1), (two[i], 2)):
-                for word in matched:
-                    if word in single:
-                        present.add(single[word])
-                    after = i + span
-                    candidates = by_first.get(word)
-                    if not candidates or after >= count:
-                        continue
-                    following = one[after] | two[after] if two[after] else one[after]
-                    for phrase in candidates:
-                        # cheap check of the second word first: most phrases fail there
-                        if phrase[1] in following and phrase not in present and _continues(one, two, phrase, 1, after):
-                            present.add(phrase)
-            for phrase in self._joined.get(words[i], ()):
-                present.add(phrase)
+        state = 0
+        splits = self._splits.intersection(pairwise(words))
+        if not splits:  # no two written words make one phrase word: the common case, word by word
+            for token in words:
+                state, finished = steps[state].get(token) or step(state, token)
+                if finished:
+                    present.update(finished)
+        else:
+            later: dict[int, set[int]] = {}  # position -> nodes reached there by two written words joined
+            for position, token in enumerate(words):
+                if position in later:
+                    state = self._state(self._states[state] | later.pop(position))
+                if position + 1 < len(words) and (token, words[position + 1]) in splits:
+                    reached, joined = self._advance(self._states[state], (token + words[position + 1],))
+                    present.update(joined)
+                    later.setdefault(position + 2, set()).update(reached)
+                state, finished = steps[state].get(token) or step(state, token)
+                if finished:
+                    present.update(finished)
+        for written in self._joined.keys() & set(words):
+            present.update(self._joined[written])
         return frozenset(present)
-
-
-_NONE: frozenset[str] = frozenset()
-
-
-def _continues(one: list, two: list, phrase: Phrase, index: int, position: int) -> bool:
-    if index == len(phrase):
-        return True
-    if position >= len(one):
-        return False
-    word = phrase[index]
-    return (word in one[position] and _continues(one, two, phrase, index + 1, position + 1)) or (
-        word in two[position] and _continues(one, two, phrase, index + 1, position + 2)
-    )
