@@ -16,8 +16,10 @@ async def test_a_rebuild_from_the_beginning_equals_the_live_projections(reportin
     seen: dict[str, tuple[int, int]] = {}
     replays, comparisons = await reporting_rebuild(reporting, seen)
     stream = reporting.stream
-    assert {r.topic.split(".", 1)[1]: r.read for r in replays} == {
-        "contacts.routed": len(stream.contacts),
+    read = {r.topic.split(".", 1)[1]: r.read for r in replays}
+    # the dashboard test may have added today's contacts: each contact is published once
+    assert read.pop("contacts.routed") == comparisons[0].live >= len(stream.contacts)
+    assert read == {
         "telephony.calls": len(stream.calls),
         "hubs.visits": len(stream.visits),
         "surveys.responses": len(stream.surveys),
@@ -31,7 +33,6 @@ async def test_a_rebuild_from_the_beginning_equals_the_live_projections(reportin
         ("survey_responses", True),
         ("complaint_cases", True),
     ], [(c.collection, c.live, c.rebuilt, c.differing[:3]) for c in comparisons]
-    assert comparisons[0].live == len(stream.contacts)
 
 
 async def reporting_rebuild(reporting, seen):
@@ -60,7 +61,8 @@ async def test_the_comparison_notices_a_projection_that_went_wrong(reporting, mo
         code = await asyncio.to_thread(rebuild_command, [])
         out = capsys.readouterr()
         assert code == 1
-        assert f"contacts: live {len(reporting.stream.contacts):,}" in out.out and victim["_id"] in out.out
+        contacts = await live["contacts"].count_documents({})
+        assert f"contacts: live {contacts:,}, rebuilt {contacts:,}: DIFFERENT" in out.out and victim["_id"] in out.out
         assert "complaint_cases: live" in out.out and "identical" in out.out
         assert "contacts.routed" in out.err and "]" in out.err  # the progress bar
     finally:
