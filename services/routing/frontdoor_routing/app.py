@@ -46,6 +46,7 @@ from .escalation import (
     offer_writes,
     still_unaccepted,
 )
+from .first_delivery import RECEIVED, FirstDeliveries
 from .handlers import route_records
 from .rulebook import RuleBook
 from .settings import RoutingSettings
@@ -116,7 +117,9 @@ class Outbox:
                 await producer.send_offsets_to_transaction(*offsets)
 
 
-def subscribe_received(broker: KafkaBroker, outbox: Outbox, rulebook: RuleBook, settings: RoutingSettings) -> None:
+def subscribe_received(
+    broker: KafkaBroker, outbox: Outbox, rulebook: RuleBook, settings: RoutingSettings, first: FirstDeliveries
+) -> None:
     topics, group = settings.topics, settings.group_id(SERVICE)
 
     @broker.subscriber(
@@ -134,7 +137,19 @@ def subscribe_received(broker: KafkaBroker, outbox: Outbox, rulebook: RuleBook, 
     async def on_contacts_received(body: NoCast[list[bytes]], message: KafkaMessage) -> None:
         """Route a batch in one Kafka transaction: outputs and consumed offsets commit together or not at all."""
         records = message.raw_message
-        routed, dead = route_records(records, rulebook.current, topics, group)
+        try:
+            repeats = await first.repeats(records)
+        except Exception:
+            log.exception("could not tell repeated contacts; the batch will be redelivered", size=len(records))
+            await message.nack()
+            await asyncio.sleep(1)
+            return
+        for record in records:
+            if (record.topic, record.partition, record.offset) in repeats:
+                with message_context(record):
+                    log.info("contact received again (same event id): not routed again")
+        fresh = [r for r in records if (r.topic, r.partition, r.offset) not in repeats]
+        routed, dead = route_records(fresh, rulebook.current, topics, group)
         for letter in dead:
             with message_context(letter.record):
                 log.warning("contact dead-lettered", reason=letter.reason)
@@ -221,7 +236,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
 
     broker = make_broker(settings, SERVICE, transactional_id=settings.transactional_id)
     outbox = Outbox(broker, topics, directory)
-    subscribe_received(broker, outbox, rulebook, settings)
+    subscribe_received(broker, outbox, rulebook, settings, FirstDeliveries(mongo[settings.mongodb_database][RECEIVED]))
 
     # Offers and acceptances are projected by a second, plain (non-transactional) broker.
     offers_broker = make_broker(settings, f"{SERVICE}-offers")
