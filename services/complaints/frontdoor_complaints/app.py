@@ -11,6 +11,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from fastapi import Body, FastAPI, HTTPException, Query
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse
 from faststream import AckPolicy
 from faststream.kafka.annotations import KafkaMessage
@@ -64,13 +65,13 @@ class OfficerAction(BaseModel):
         "reclassified_as_service_request",
         "reclassified_as_complaint",
     ]
-    officer_ref: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    officer_ref: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     outcome: Literal["upheld", "partly_upheld", "not_upheld"] | None = None
     reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
     extension_working_days: int = Field(default=0, ge=0, le=65)
     agreed_response_by: date | None = None
     learning_points: list[Annotated[str, StringConstraints(max_length=1000)]] = []
-    referral: Annotated[str, StringConstraints(max_length=200)] | None = None
+    referral: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
     procedure: Literal["corporate", "adult_social_care", "childrens_social_care"] | None = Field(
         default=None, description="With reclassified_as_complaint, for a service request that has no case yet"
     )
@@ -315,10 +316,13 @@ def create_app(settings: ComplaintsSettings) -> FastAPI:
     @app.post("/v1/cases/{case_id}/actions", status_code=202, tags=["cases"])
     async def record_action(case_id: UUID, request: Annotated[OfficerAction, Body()]) -> dict[str, Any]:
         """Record an officer's action. A step the case does not allow is refused (409) and changes nothing."""
+        try:
+            payload = ComplaintEventPayload(case_id=case_id, at=datetime.now(UTC), **request.model_dump())
+        except ValidationError as error:  # a value the action allows but the contract refuses: 422, never 500
+            errors = error.errors(include_url=False, include_context=False, include_input=False)
+            raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
         case, _ = await store.load(str(case_id))
-        event = ComplaintEvent.new(
-            ComplaintEventPayload(case_id=case_id, at=datetime.now(UTC), **request.model_dump()), producer=SERVICE
-        )
+        event = ComplaintEvent.new(payload, producer=SERVICE)
         if case is None:
             if request.action != "reclassified_as_complaint":
                 raise HTTPException(404, detail=f"no complaint case {case_id}")
