@@ -44,6 +44,7 @@ from .escalation import (
     escalated,
     escalation_event,
     offer_writes,
+    offered_event,
     still_unaccepted,
 )
 from .first_delivery import RECEIVED, FirstDeliveries
@@ -197,7 +198,7 @@ class EscalationWatch:
         escalations: list[ContactRoutedEvent] = []
         closed: list[UpdateOne] = []
         async for offer in self.offers.find(due_offers_query(now)).limit(500):
-            previous = ContactRoutedEvent.model_validate(offer["event"])
+            previous = offered_event(offer)
             nxt = escalated(previous.payload, self.directory, self.topics, now) if still_unaccepted(offer) else None
             if nxt is None:
                 closed.append(UpdateOne({"_id": offer["_id"], "step": offer["step"]}, {"$set": {"open": False}}))
