@@ -20,6 +20,7 @@ from frontdoor_shared.mongo import make_client, ping
 from frontdoor_shared.projection import subscribe_projection
 
 from .assisted_routes import assisted_router
+from .auth import RateLimits
 from .channels.email import THREADS, EmailIntake, EmailThreads, FileAttachmentStore, start_smtp_server
 from .channels.open311 import OPEN311_REQUESTS, open311_router, writes_for_received, writes_for_routed
 from .channels.social import social_router
@@ -151,10 +152,11 @@ def create_app(settings: IntakeSettings) -> FastAPI:
                 )
         return [answer for answer in answers if answer is not None]
 
-    app.include_router(assisted_router(intake, OperationsPublisher(broker, topics), settings, key))
+    limits = RateLimits(settings.intake_rate_limit_per_minute, settings.intake_rate_limit_burst)
+    app.include_router(assisted_router(intake, OperationsPublisher(broker, topics), settings, key, limits))
     app.include_router(social_router(intake, settings, key), tags=["social media"])
     open311_requests = mongo[settings.mongodb_database][OPEN311_REQUESTS]
-    app.include_router(open311_router(intake, open311_requests, settings, key), tags=["Open311"])
+    app.include_router(open311_router(intake, open311_requests, settings, key, limits=limits), tags=["Open311"])
     # Open311 request status comes from the stream: what was received, and where routing sent it.
     group = settings.group_id(SERVICE)
     for topic, event, writes in (
@@ -175,5 +177,6 @@ def create_app(settings: IntakeSettings) -> FastAPI:
 
     app.state.broker = broker
     app.state.intake = intake
+    app.state.rate_limits = limits
     app.state.mongo = mongo
     return app

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from frontdoor_shared.contracts import CallEventPayload, HubVisitPayload, SurveyResponsePayload
 from frontdoor_shared.logging import get_logger
 
-from .auth import integration_key
+from .auth import RateLimits, integration_key
 from .channels.assisted import (
     CallRecord,
     CaseworkRecord,
@@ -78,9 +78,15 @@ def records_of(body: bytes, content_type: str) -> list[dict[str, Any]]:
     return rows
 
 
-def assisted_router(intake: Intake, operations: OperationsPublisher, settings: IntakeSettings, key: bytes) -> APIRouter:
+def assisted_router(
+    intake: Intake,
+    operations: OperationsPublisher,
+    settings: IntakeSettings,
+    key: bytes,
+    limits: RateLimits | None = None,
+) -> APIRouter:
     router = APIRouter()
-    require_key = Depends(integration_key(settings.integration_api_keys))
+    require_key = Depends(integration_key(settings.integration_api_keys, limits))
 
     async def body_of(request: Request) -> bytes:
         body = bytearray()

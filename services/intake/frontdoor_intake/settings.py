@@ -29,6 +29,12 @@ class IntakeSettings(ServiceSettings):
         default=[], description="The council addresses mail is taken for; empty takes any recipient"
     )
     attachment_dir: Path = Field(default=Path(".frontdoor/attachments"), description="Where email attachments are kept")
+    intake_rate_limit_per_minute: int = Field(
+        default=600, ge=1, le=1_000_000, description="Requests a minute each integration may send (token bucket)"
+    )
+    intake_rate_limit_burst: int = Field(
+        default=100, ge=1, le=1_000_000, description="Requests an integration may send at once before the limit bites"
+    )
     integration_api_keys: dict[str, SecretStr] = Field(
         default={},
         description="Machine integrations (telephony platform, hub system, scanning bureau, casework system): "

@@ -51,6 +51,7 @@ from frontdoor_shared.contracts import (
 )
 from frontdoor_shared.logging import get_logger
 
+from ..auth import RateLimited, RateLimits
 from ..customers import customer_ref
 from ..publishing import Intake, IntakeUnavailable
 from ..settings import IntakeSettings
@@ -212,10 +213,11 @@ _ITEM_TAGS = {
 
 
 class Open311Error(Exception):
-    def __init__(self, status: int, *descriptions: str) -> None:
+    def __init__(self, status: int, *descriptions: str, headers: Mapping[str, str] | None = None) -> None:
         super().__init__("; ".join(descriptions))
         self.status = status
         self.descriptions = descriptions
+        self.headers = headers
 
 
 def _xml(tag: str, value: Any) -> ET.Element:
@@ -593,6 +595,7 @@ def open311_router(
     key: bytes,
     *,
     catalog: Open311Catalog | None = None,
+    limits: RateLimits | None = None,
 ) -> APIRouter:
     """GeoReport v2 at /open311/v2; `requests` is the open311_requests projection (OPEN311_REQUESTS)."""
     catalog = catalog or load_catalog(
@@ -613,7 +616,7 @@ def open311_router(
         try:
             return await work()
         except Open311Error as error:
-            return render_errors(fmt, error.status, error.descriptions)
+            return render_errors(fmt, error.status, error.descriptions, error.headers)
         except IntakeUnavailable as error:
             return render_errors(
                 fmt, 503, [f"not accepted: {error}; nothing was recorded, try again"], {"Retry-After": "5"}
@@ -629,6 +632,13 @@ def open311_router(
             raise Open311Error(403, "api_key: missing; every POST needs the api_key issued to the application")
         for name, secret in settings.open311_api_keys.items():
             if hmac.compare_digest(api_key.encode(), secret.get_secret_value().encode()):
+                if limits is not None:
+                    try:
+                        limits.take(f"open311:{name}")
+                    except RateLimited as limited:
+                        raise Open311Error(
+                            429, f"api_key: {limited.detail}", headers={"Retry-After": str(limited.retry_after)}
+                        ) from None
                 return name
         log.warning("open311 request with an unknown api_key refused")
         raise Open311Error(403, "api_key: not a key issued to any application")
