@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
+import asyncio
+from contextlib import asynccontextmanager, suppress
 from functools import partial
 from uuid import UUID
 
@@ -27,6 +28,7 @@ from .channels.social import social_router
 from .channels.web import WebContactForm, contact_from_web_form
 from .operations import OperationsPublisher
 from .publishing import REFERENCES, Accepted, IntakeUnavailable, KafkaIntake
+from .retention import RetentionSweep
 from .settings import IntakeSettings
 
 log = get_logger(__name__)
@@ -92,8 +94,12 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         await open311_requests.create_index([("updated_datetime", -1)])
         await broker.start()
         smtp = start_smtp_server(email, settings.smtp_host, settings.smtp_port, settings.smtp_max_message_bytes)
+        sweeping = asyncio.create_task(retention.run(settings.retention_sweep_seconds))
         log.info("intake started", smtp=f"{settings.smtp_host}:{settings.smtp_port}")
         yield
+        sweeping.cancel()
+        with suppress(asyncio.CancelledError):
+            await sweeping
         smtp.stop()
         await broker.stop()
         await mongo.close()
@@ -156,6 +162,13 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     app.include_router(assisted_router(intake, OperationsPublisher(broker, topics), settings, key, limits))
     app.include_router(social_router(intake, settings, key), tags=["social media"])
     open311_requests = mongo[settings.mongodb_database][OPEN311_REQUESTS]
+    retention = RetentionSweep(
+        settings.personal_data_retention_days,
+        settings.attachment_dir,
+        open311_requests,
+        mongo[settings.mongodb_database][THREADS],
+        mongo[settings.mongodb_database][REFERENCES],
+    )
     app.include_router(open311_router(intake, open311_requests, settings, key, limits=limits), tags=["Open311"])
     # Open311 request status comes from the stream: what was received, and where routing sent it.
     group = settings.group_id(SERVICE)
@@ -178,5 +191,6 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     app.state.broker = broker
     app.state.intake = intake
     app.state.rate_limits = limits
+    app.state.retention = retention
     app.state.mongo = mongo
     return app

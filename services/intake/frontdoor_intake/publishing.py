@@ -173,7 +173,10 @@ class KafkaIntake:
         try:
             await self._references.update_one(
                 {"_id": key},
-                {"$set": {"contact_id": str(message.contact_id), "event_id": str(event_id), "status": "published"}},
+                {
+                    "$set": {"contact_id": str(message.contact_id), "event_id": str(event_id), "status": "published"},
+                    "$setOnInsert": {"at": datetime.now(UTC)},
+                },
                 upsert=True,
             )
         except PyMongoError as error:

@@ -29,6 +29,14 @@ class IntakeSettings(ServiceSettings):
         default=[], description="The council addresses mail is taken for; empty takes any recipient"
     )
     attachment_dir: Path = Field(default=Path(".frontdoor/attachments"), description="Where email attachments are kept")
+    personal_data_retention_days: int = Field(
+        default=730,
+        ge=1,
+        le=36_500,
+        description="Days raw personal details are kept (attachments, Open311 descriptions and locations, email "
+        "Message-IDs); older ones are removed by the retention sweep",
+    )
+    retention_sweep_seconds: float = Field(default=3600, gt=0, le=86_400, description="How often the sweep runs")
     intake_rate_limit_per_minute: int = Field(
         default=600, ge=1, le=1_000_000, description="Requests a minute each integration may send (token bucket)"
     )

@@ -90,7 +90,9 @@ class FileAttachmentStore:
 
     def save(self, sha256: str, content: bytes) -> str:
         path = self.directory / sha256
-        if not path.exists():
+        if path.exists():  # received again: kept for the retention period from now
+            os.utime(path)
+        else:
             self.directory.mkdir(parents=True, exist_ok=True)
             temporary = self.directory / f".{sha256}.{uuid4().hex}.tmp"
             descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
