@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
@@ -643,11 +642,3 @@ async def reckon(
 def write_report(reckoning: Reckoning, path: str | None) -> None:
     if path:
         Path(path).write_text(json.dumps(reckoning.as_dict(), indent=2) + "\n")
-
-
-async def readyz(url: str) -> bool:
-    try:
-        async with httpx.AsyncClient(timeout=3) as client:
-            return (await client.get(f"{url}/readyz")).status_code == 200
-    except httpx.HTTPError:
-        return False
