@@ -119,3 +119,15 @@ def test_months_before_any_figure_are_no_baseline():
     months = [f"2009-{m:02d}" for m in range(1, 13)]
     first_year = {m: 100 for m in months[3:]}  # figures begin in April
     assert find_surges({"waste": first_year}, months, months, SurgeRule()) == []
+
+
+def test_a_period_with_nothing_recorded_still_makes_a_report():
+    from frontdoor_reporting.domain.report import ReportData, build_report
+
+    period = parse_period("2030/31")
+    empty = ReportData(period, period.previous(), period.previous().previous(), [], [], [], [], [])
+    report = build_report(empty)
+    assert report.table("contacts_by_channel").rows[-1]["contacts"] == 0
+    assert report.sections[0].headlines[0] == "0 contacts in 2030/31, no figure for 2029/30 to compare with."
+    assert "No month stood out from its department's usual level." in report.sections[5].headlines
+    assert len(report.tables) == 24
