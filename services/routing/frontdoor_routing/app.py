@@ -16,9 +16,10 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.params import NoCast
+from pydantic import ValidationError
 from pymongo import UpdateOne
 
-from frontdoor_shared.contracts import ContactAcceptedEvent, ContactRoutedEvent
+from frontdoor_shared.contracts import ContactAcceptedEvent, ContactReceivedEvent, ContactRoutedEvent
 from frontdoor_shared.health import health_router
 from frontdoor_shared.kafka import (
     DeadLetter,
@@ -139,7 +140,7 @@ def subscribe_received(
         """Route a batch in one Kafka transaction: outputs and consumed offsets commit together or not at all."""
         records = message.raw_message
         try:
-            repeats = await first.repeats(records)
+            repeats = await first.repeats([r for r in records if _is_received_event(r)])
         except Exception:
             log.exception("could not tell repeated contacts; the batch will be redelivered", size=len(records))
             await message.nack()
@@ -176,6 +177,17 @@ def subscribe_received(
                     rule_id=event.payload.rule_id,
                     routed_event_id=str(event.event_id),
                 )
+
+
+def _is_received_event(record: Any) -> bool:
+    """Only a valid contact.received is remembered as a first delivery. A bad message that carries a good
+    event's id (a near miss, or a dead letter replayed after a fix) is dead-lettered, and must not make
+    the good one look like a repeat and be skipped."""
+    try:
+        ContactReceivedEvent.model_validate_json(record.value or b"")
+    except ValidationError:
+        return False
+    return True
 
 
 def _next_offsets(records: Any) -> dict[TopicPartition, int]:
