@@ -34,7 +34,7 @@ def _position(record: Any) -> Position:
 def _event_id(record: Any) -> str | None:
     try:
         return str(UUID(str(json.loads(record.value or b"")["event_id"])))
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, RecursionError):  # RecursionError: JSON nested too deep
         return None  # not an event: routing dead-letters it as before
 
 
