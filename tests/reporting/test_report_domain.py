@@ -131,3 +131,17 @@ def test_a_period_with_nothing_recorded_still_makes_a_report():
     assert report.sections[0].headlines[0] == "0 contacts in 2030/31, no figure for 2029/30 to compare with."
     assert "No month stood out from its department's usual level." in report.sections[5].headlines
     assert len(report.tables) == 24
+
+
+@pytest.mark.parametrize(
+    ("year", "first", "last", "says"),
+    [
+        ("9999/00", None, None, "reports cover 1900 to 2999"),
+        ("0001", None, None, "reports cover 1900 to 2999"),
+        (None, date(1, 1, 1), date(1, 1, 2), "reports cover 1900 to 2999"),
+        (None, date(1900, 1, 1), date(2999, 12, 31), "at most ten years"),
+    ],
+)
+def test_periods_stay_where_the_years_before_them_are_still_dates(year, first, last, says):
+    with pytest.raises(BadPeriod, match=says):
+        parse_period(year, first, last)

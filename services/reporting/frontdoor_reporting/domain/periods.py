@@ -10,6 +10,11 @@ _COUNCIL_YEAR = re.compile(r"^(\d{4})/(\d{2}|\d{4})$")
 _CALENDAR_YEAR = re.compile(r"^(\d{4})$")
 
 
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
+MAX_RANGE_DAYS = 3653
+"""Periods are reported between these days and for at most ten years, so two periods before is still a date."""
+
+
 class BadPeriod(ValueError):
     """A period that cannot be read; the message says what was expected."""
 
@@ -65,6 +70,17 @@ def parse_period(year: str | None = None, first: date | None = None, last: date 
     """A period from `year` ("2009/10" a council year, "2009" a calendar year) or from `first` and `last` days."""
     if year and (first or last):
         raise BadPeriod("give either a year or 'from' and 'to', not both")
+    if year and (match := re.match(r"^\s*(\d{4})", year)) and not EARLIEST.year <= int(match[1]) < LATEST.year:
+        raise BadPeriod(f"year {year.strip()!r}: reports cover {EARLIEST.year} to {LATEST.year}")
+    period = _read(year, first, last)
+    if period.first < EARLIEST or period.last > LATEST:
+        raise BadPeriod(f"{period.label}: reports cover {EARLIEST.year} to {LATEST.year}")
+    if (period.last - period.first).days > MAX_RANGE_DAYS:
+        raise BadPeriod(f"{period.label}: a report covers at most ten years")
+    return period
+
+
+def _read(year: str | None, first: date | None, last: date | None) -> Period:
     if year:
         year = year.strip()
         if match := _COUNCIL_YEAR.match(year):
