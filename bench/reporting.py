@@ -210,14 +210,14 @@ async def run(count: int, complaint_count: int) -> dict[str, object]:
         db = mongo[database]
         while True:
             projected = await db["contacts"].estimated_document_count()
-            cases = await db["complaint_cases"].estimated_document_count()
+            cases = await db["complaint_histories"].estimated_document_count()
             if projected >= count and cases >= complaint_count:
                 break
             await asyncio.sleep(1)
         # complaint events beyond each case's first are in place too (cases are upserted on the first)
         while True:
             steps = 0
-            async for case in db["complaint_cases"].find({}, {"events": 1}):
+            async for case in db["complaint_histories"].find({}, {"events": 1}):
                 steps += len(case.get("events", {}))
             if steps >= 3 * complaint_count:
                 break

@@ -57,7 +57,7 @@ def stream() -> seed_stream.SeedStream:
 async def wait_until_projected(database, stream: seed_stream.SeedStream, tries: int = 600) -> None:
     expected = {
         "contacts": len(stream.contacts),
-        "complaint_cases": len({e.payload.case_id for e in stream.complaints}),
+        "complaint_histories": len({e.payload.case_id for e in stream.complaints}),
         "calls": len({e.payload.call_id for e in stream.calls}),
         "hub_visits": len({e.payload.visit_id for e in stream.visits}),
         "survey_responses": len(stream.surveys),
@@ -66,7 +66,7 @@ async def wait_until_projected(database, stream: seed_stream.SeedStream, tries: 
         counts = {name: await database[name].count_documents({}) for name in expected}
         if counts == expected:
             events = 0  # every complaint event in place, not only every case
-            async for case in database["complaint_cases"].find({}, {"events": 1}):
+            async for case in database["complaint_histories"].find({}, {"events": 1}):
                 events += len(case.get("events", {}))
             if events == len(stream.complaints):
                 return

@@ -31,7 +31,7 @@ async def test_a_rebuild_from_the_beginning_equals_the_live_projections(reportin
         ("calls", True),
         ("hub_visits", True),
         ("survey_responses", True),
-        ("complaint_cases", True),
+        ("complaint_histories", True),
     ], [(c.collection, c.live, c.rebuilt, c.differing[:3]) for c in comparisons]
 
 
@@ -63,7 +63,7 @@ async def test_the_comparison_notices_a_projection_that_went_wrong(reporting, mo
         assert code == 1
         contacts = await live["contacts"].count_documents({})
         assert f"contacts: live {contacts:,}, rebuilt {contacts:,}: DIFFERENT" in out.out and victim["_id"] in out.out
-        assert "complaint_cases: live" in out.out and "identical" in out.out
+        assert "complaint_histories: live" in out.out and "identical" in out.out
         assert "contacts.routed" in out.err and "]" in out.err  # the progress bar
     finally:
         await live["contacts"].update_one({"_id": victim["_id"]}, {"$set": {"channel": victim["channel"]}})

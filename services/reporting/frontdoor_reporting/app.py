@@ -28,7 +28,7 @@ from .domain.report import Report, ReportRules, Table, build_report
 from .domain.surges import SurgeRule
 from .projections import (
     CALLS,
-    COMPLAINT_CASES,
+    COMPLAINT_HISTORIES,
     CONTACTS,
     HUB_VISITS,
     SURVEY_RESPONSES,
@@ -48,7 +48,7 @@ INDEXES = {
     CALLS: [[("first_day", 1)]],
     HUB_VISITS: [[("first_day", 1)]],
     SURVEY_RESPONSES: [[("day", 1)]],
-    COMPLAINT_CASES: [[("first_day", 1)], [("last_day", 1)]],
+    COMPLAINT_HISTORIES: [[("first_day", 1)], [("last_day", 1)]],
 }
 
 

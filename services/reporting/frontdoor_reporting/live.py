@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from pymongo.asynchronous.database import AsyncDatabase
 
 from .domain.report import CHANNEL_NAMES
-from .projections import CALLS, COMPLAINT_CASES, CONTACTS
+from .projections import CALLS, COMPLAINT_HISTORIES, CONTACTS
 
 
 class LiveFeed:
@@ -52,7 +52,7 @@ async def snapshot(database: AsyncDatabase, zone: ZoneInfo) -> dict[str, Any]:
         calls["offered"] += 1
         calls["answered"] += "answered_at" in call
         calls["abandoned"] += "abandoned_at" in call
-    complaints = await database[COMPLAINT_CASES].count_documents({"first_day": today})
+    complaints = await database[COMPLAINT_HISTORIES].count_documents({"first_day": today})
     return {
         "day": today,
         "at": datetime.now(zone).isoformat(timespec="seconds"),

@@ -36,8 +36,9 @@ CONTACTS = "contacts"
 CALLS = "calls"
 HUB_VISITS = "hub_visits"
 SURVEY_RESPONSES = "survey_responses"
-COMPLAINT_CASES = "complaint_cases"
-PROJECTIONS = (CONTACTS, CALLS, HUB_VISITS, SURVEY_RESPONSES, COMPLAINT_CASES)
+COMPLAINT_HISTORIES = "complaint_histories"
+"""Not `complaint_cases`: that is the complaints service's own collection, and the two may share a database."""
+PROJECTIONS = (CONTACTS, CALLS, HUB_VISITS, SURVEY_RESPONSES, COMPLAINT_HISTORIES)
 OPERATIONAL_FIELDS = ("projected_at",)
 """Fields that say when the projection wrote, not what happened: never part of a figure or a comparison."""
 
@@ -200,5 +201,5 @@ def projections(topics: Topics) -> list[Projection]:
         Projection(topics.telephony_calls, CallEvent, CALLS, call_writes),
         Projection(topics.hub_visits, HubVisitEvent, HUB_VISITS, visit_writes),
         Projection(topics.survey_responses, SurveyResponseEvent, SURVEY_RESPONSES, survey_writes),
-        Projection(topics.complaints_events, ComplaintEvent, COMPLAINT_CASES, complaint_writes),
+        Projection(topics.complaints_events, ComplaintEvent, COMPLAINT_HISTORIES, complaint_writes),
     ]

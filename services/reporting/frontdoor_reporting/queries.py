@@ -10,7 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from .domain.complaints import case_history
 from .domain.periods import Period
 from .domain.report import ReportData
-from .projections import CALLS, COMPLAINT_CASES, CONTACTS, HUB_VISITS, SURVEY_RESPONSES, day_range
+from .projections import CALLS, COMPLAINT_HISTORIES, CONTACTS, HUB_VISITS, SURVEY_RESPONSES, day_range
 
 _CONTACT_GROUP = (
     "received_month",
@@ -50,7 +50,7 @@ async def report_data(database: AsyncDatabase, period: Period) -> ReportData:
     two_years = Period(previous.first, period.last, "two years")
     three_years = Period(earlier.first, period.last, "three years")
     contacts = await contact_counts(database, two_years)
-    cursor = database[COMPLAINT_CASES].find(
+    cursor = database[COMPLAINT_HISTORIES].find(
         {"last_day": {"$gte": three_years.first.isoformat()}, "first_day": {"$lte": three_years.last.isoformat()}}
     )
     cases = [case_history(case["_id"], case.get("events", {}).values()) async for case in cursor]
