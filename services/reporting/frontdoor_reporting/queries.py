@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -29,30 +28,15 @@ _RENAMED = {"received_month": "month", "on_behalf_of_ward": "ward"}
 
 
 async def contact_counts(database: AsyncDatabase, window: Period) -> list[dict[str, Any]]:
-    """Contacts counted by month, channel, destination, kind, library contact and member.
-
-    One aggregation a month, so a server that holds what it groups in memory (as the stand-in does)
-    holds one month of contacts at a time, not the whole window.
-    """
+    """Contacts counted by month, channel, destination, kind, library contact and member."""
+    pipeline = [
+        {"$match": {"received_day": day_range(window.first, window.last)}},
+        {"$group": {"_id": {f: f"${f}" for f in _CONTACT_GROUP}, "contacts": {"$sum": 1}}},
+    ]
     rows = []
-    for month in window.months:
-        first, last = max(window.first, _first_day(month)), min(window.last, _last_day(month))
-        pipeline = [
-            {"$match": {"received_day": day_range(first, last)}},
-            {"$group": {"_id": {f: f"${f}" for f in _CONTACT_GROUP}, "contacts": {"$sum": 1}}},
-        ]
-        async for row in await database[CONTACTS].aggregate(pipeline):
-            rows.append({_RENAMED.get(f, f): row["_id"].get(f) for f in _CONTACT_GROUP} | {"contacts": row["contacts"]})
+    async for row in await database[CONTACTS].aggregate(pipeline):
+        rows.append({_RENAMED.get(f, f): row["_id"].get(f) for f in _CONTACT_GROUP} | {"contacts": row["contacts"]})
     return rows
-
-
-def _first_day(month: str) -> date:
-    return date.fromisoformat(f"{month}-01")
-
-
-def _last_day(month: str) -> date:
-    following = _first_day(month) + timedelta(days=32)
-    return following.replace(day=1) - timedelta(days=1)
 
 
 async def _documents(database: AsyncDatabase, collection: str, day_field: str, window: Period) -> list[dict]:
