@@ -108,6 +108,17 @@ class Tally:
             self.measured += 1
             self.total += value
 
+    @classmethod
+    def sum_of(cls, tallies: Iterable[Tally]) -> Tally:
+        whole = cls()
+        for tally in tallies:
+            whole.count += tally.count
+            whole.flagged += tally.flagged
+            whole.yes += tally.yes
+            whole.total += tally.total
+            whole.measured += tally.measured
+        return whole
+
     @property
     def share_yes(self) -> float | None:
         return share(self.yes, self.flagged)

@@ -547,11 +547,7 @@ def _satisfaction_section(data: ReportData) -> Section:
         elif data.previous.contains(response["day"]):
             before.add(satisfied, response["score"])
     section = Section("satisfaction", "Customer satisfaction")
-    everyone = Tally()
-    for tally in by_method.values():
-        everyone.count += tally.count
-        everyone.flagged += tally.flagged
-        everyone.yes += tally.yes
+    everyone = Tally.sum_of(by_method.values())
     if everyone.count:
         was = f", against {before.share_yes}% in {data.previous.label}" if before.count else ""
         section.headlines.append(
@@ -733,10 +729,7 @@ def _complaints_section(data: ReportData, name: Callable[[str | None], str], sur
             if stage.responded and data.period.contains(stage.responded):
                 answered[(case.procedure or "corporate", stage.number)].add(stage.answered_in_time)
                 outcomes[case.procedure or "corporate"][stage.outcome or "not_recorded"] += 1
-    all_answered = Tally()
-    for tally in answered.values():
-        all_answered.flagged += tally.flagged
-        all_answered.yes += tally.yes
+    all_answered = Tally.sum_of(answered.values())
     if all_answered.flagged:
         section.headlines.append(f"{all_answered.share_yes}% of complaint responses were sent within target.")
     section.tables.append(
