@@ -56,7 +56,11 @@ def local_kafka() -> LocalKafka:
 
 
 def local_mongo() -> LocalMongo:
-    return LocalMongo(HOME, port=int(os.environ.get("FRONTDOOR_MONGO_PORT", "27017")))
+    return LocalMongo(
+        HOME,
+        port=int(os.environ.get("FRONTDOOR_MONGO_PORT", "27017")),
+        heap=os.environ.get("FRONTDOOR_MONGO_HEAP", "256m"),
+    )
 
 
 def bring_up(*, use_docker: bool = True) -> Infrastructure:

@@ -24,12 +24,14 @@ import de.bwaldvogel.mongo.backend.h2.H2Backend;
  * <pre>
  * java -cp '&lt;jars&gt;/*' uk.frontdoor.standin.MongoStandIn \
  *      [--host 127.0.0.1] [--port 27017] --db /path/to/frontdoor.mv.db \
- *      [--server-version 5.0.0] [--wire-version 13] [--autocommit-ms 1000]
+ *      [--server-version 5.0.0] [--wire-version 13] [--autocommit-ms 1000] \
+ *      [--retention-ms 600000]
  * </pre>
  *
  * Every option may also come from the environment (FRONTDOOR_MONGO_HOST,
  * FRONTDOOR_MONGO_PORT, FRONTDOOR_MONGO_DB, FRONTDOOR_MONGO_SERVER_VERSION,
- * FRONTDOOR_MONGO_WIRE_VERSION, FRONTDOOR_MONGO_AUTOCOMMIT_MS); command-line
+ * FRONTDOOR_MONGO_WIRE_VERSION, FRONTDOOR_MONGO_AUTOCOMMIT_MS,
+ * FRONTDOOR_MONGO_RETENTION_MS); command-line
  * arguments win.
  *
  * Exit codes: 0 clean shutdown, 2 bad arguments, 3 cannot open the data
@@ -59,6 +61,16 @@ public final class MongoStandIn {
      * at most this window.
      */
     static final int DEFAULT_AUTOCOMMIT_MS = 1000;
+
+    /*
+     * How long H2 keeps a chunk of the file after its data was superseded. A
+     * query reads the map as it was when the query began; once a chunk it still
+     * needs is overwritten, the query fails with "Chunk N not found". H2's
+     * default, 45 s, is shorter than a report's scan of a large collection while
+     * projections keep writing, so the stand-in keeps old chunks for ten minutes,
+     * at the cost of a larger file.
+     */
+    static final int DEFAULT_RETENTION_MS = 600_000;
 
     private MongoStandIn() {
     }
@@ -102,6 +114,7 @@ public final class MongoStandIn {
         String serverVersion = env("FRONTDOOR_MONGO_SERVER_VERSION", DEFAULT_SERVER_VERSION);
         int wireVersion = Integer.parseInt(env("FRONTDOOR_MONGO_WIRE_VERSION", Integer.toString(DEFAULT_WIRE_VERSION)));
         int autoCommitMs = Integer.parseInt(env("FRONTDOOR_MONGO_AUTOCOMMIT_MS", Integer.toString(DEFAULT_AUTOCOMMIT_MS)));
+        int retentionMs = Integer.parseInt(env("FRONTDOOR_MONGO_RETENTION_MS", Integer.toString(DEFAULT_RETENTION_MS)));
 
         static Options parse(String[] args) {
             Options o = new Options();
@@ -137,6 +150,9 @@ public final class MongoStandIn {
                     case "--autocommit-ms":
                         o.autoCommitMs = Integer.parseInt(value != null ? value : next(args, ++i, arg));
                         break;
+                    case "--retention-ms":
+                        o.retentionMs = Integer.parseInt(value != null ? value : next(args, ++i, arg));
+                        break;
                     default:
                         throw new IllegalArgumentException("unknown argument: " + args[i]);
                 }
@@ -146,6 +162,9 @@ public final class MongoStandIn {
             }
             if (o.autoCommitMs < 1) {
                 throw new IllegalArgumentException("--autocommit-ms must be at least 1");
+            }
+            if (o.retentionMs < 45_000) {
+                throw new IllegalArgumentException("--retention-ms must be at least 45000 (H2's own default)");
             }
             if (o.db == null || o.db.isBlank()) {
                 throw new IllegalArgumentException("--db must name a file");
@@ -168,10 +187,10 @@ public final class MongoStandIn {
 
     static void usage(PrintStream out) {
         out.println("usage: MongoStandIn [--host HOST] [--port PORT] [--db FILE]"
-            + " [--server-version X.Y.Z] [--wire-version N] [--autocommit-ms MS]");
+            + " [--server-version X.Y.Z] [--wire-version N] [--autocommit-ms MS] [--retention-ms MS]");
         out.println("  defaults: host " + DEFAULT_HOST + ", port " + DEFAULT_PORT + ", db ./" + DEFAULT_DB
             + ", reported version " + DEFAULT_SERVER_VERSION + " (wire " + DEFAULT_WIRE_VERSION + ")"
-            + ", autocommit " + DEFAULT_AUTOCOMMIT_MS + " ms");
+            + ", autocommit " + DEFAULT_AUTOCOMMIT_MS + " ms, old chunks kept " + DEFAULT_RETENTION_MS + " ms");
     }
 
     private static void configureLogging() {
@@ -238,6 +257,7 @@ public final class MongoStandIn {
         }
         backend.version(version);
         backend.getMvStore().setAutoCommitDelay(options.autoCommitMs);
+        backend.getMvStore().setRetentionTime(options.retentionMs);
 
         final MongoServer server = new MongoServer(backend);
         try {
