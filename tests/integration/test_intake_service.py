@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import httpx
+from pymongo import AsyncMongoClient
 
 from frontdoor_intake.app import create_app
+from frontdoor_intake.publishing import REFERENCES
 from frontdoor_intake.settings import IntakeSettings
 from frontdoor_shared.contracts import CallEvent, ContactReceivedEvent, HubVisitEvent, SurveyResponseEvent
-from tests.kafka_tools import read_topics
+from tests.kafka_tools import header, read_topics
 
 KEY = {"X-Api-Key": "telephony-key-0123456789"}
 
@@ -149,3 +152,47 @@ async def test_channels_publish_once_answer_each_item_and_refuse_bad_input(names
     assert HubVisitEvent.model_validate_json(visits[0].value).payload.hub == "Compton Centre"
     surveys = await read_topics(bootstrap, [topics.survey_responses], expect=1, idle_seconds=1)
     assert [SurveyResponseEvent.model_validate_json(r.value).payload.score for r in surveys] == [4]
+
+
+async def test_a_retry_after_an_unconfirmed_publish_sends_the_first_copy_again(namespace):
+    """Intake recorded the reference, then the broker's acknowledgement never came: the customer posts again.
+
+    The retry must be the same event, id, contact id and time received, so routing's first-delivery check
+    and every projection see one contact.
+    """
+    settings = namespace.settings(IntakeSettings)
+    first_received = "2010-01-05T09:00:00.123456+00:00"
+    mongo = AsyncMongoClient(namespace.infra.mongodb_url)
+    try:
+        await mongo[namespace.database][REFERENCES].insert_one(
+            {
+                "_id": "web:w-retry",
+                "contact_id": "6a1b0c9e-8d8f-4b9a-9f00-0c8d0e1f2a3b",
+                "event_id": "0b9e6c1a-2f4d-4e8a-b7c6-5d4e3f2a1b0c",
+                "status": "pending",
+                "received_at": first_received,
+                "at": datetime(2010, 1, 5, 9, 0, tzinfo=UTC),
+            }
+        )
+        app = create_app(settings)
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://i") as client,
+        ):
+            again = await client.post("/v1/contacts", json={"submission_id": "w-retry", "message": "Bin not emptied"})
+            assert again.json()["status"] == "accepted"
+            assert again.json()["contact_id"] == "6a1b0c9e-8d8f-4b9a-9f00-0c8d0e1f2a3b"
+            repeat = await client.post("/v1/contacts", json={"submission_id": "w-retry", "message": "Bin not emptied"})
+            assert repeat.json()["status"] == "duplicate"
+        stored = await mongo[namespace.database][REFERENCES].find_one({"_id": "web:w-retry"})
+        assert stored["status"] == "published"
+    finally:
+        await mongo.close()
+    [record] = await read_topics(
+        namespace.infra.kafka_bootstrap_servers, [settings.topics.contacts_received], expect=1, idle_seconds=1
+    )
+    event = ContactReceivedEvent.model_validate_json(record.value)
+    assert str(event.event_id) == "0b9e6c1a-2f4d-4e8a-b7c6-5d4e3f2a1b0c"
+    assert event.payload.received_at == datetime.fromisoformat(first_received)
+    assert header(record, "correlation_id") == str(event.correlation_id)

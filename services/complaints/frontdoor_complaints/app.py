@@ -112,6 +112,7 @@ def create_app(settings: ComplaintsSettings) -> FastAPI:
                     e.to_bytes(),
                     key=str(e.payload.case_id).encode(),
                     headers={"event-type": e.event_type, "event-id": str(e.event_id)},
+                    correlation_id=str(e.correlation_id),
                 )
                 for e in events
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
 from uuid import UUID
 
 from aiokafka.errors import KafkaError
@@ -15,13 +16,15 @@ from frontdoor_shared.contracts import (
     SurveyResponseEvent,
     SurveyResponsePayload,
 )
-from frontdoor_shared.contracts.envelope import derived_event_id
+from frontdoor_shared.contracts.envelope import Envelope, derived_event_id
 from frontdoor_shared.topics import Topics
 
 from .publishing import PRODUCER, IntakeUnavailable
 
 _NAMESPACE = UUID("6f1c2a7e-3f5b-4c8e-9a1d-2b7e5c9d0a11")
 """Fixed namespace for ids of operational events: the same call event always has the same id."""
+
+E = TypeVar("E", bound=Envelope)
 
 
 class OperationsPublisher:
@@ -47,39 +50,28 @@ class OperationsPublisher:
         )
 
     async def call(self, payload: CallEventPayload) -> CallEvent:
-        event = CallEvent.new(
-            payload,
-            producer=PRODUCER,
-            event_id=derived_event_id(_NAMESPACE, f"call:{payload.call_id}:{payload.event}"),
-        )
-        await self._send(self._calls, event, payload.call_id)
-        return event
+        id_text = f"call:{payload.call_id}:{payload.event}"
+        return await self._publish(self._calls, CallEvent, payload, id_text, key=payload.call_id)
 
     async def visit(self, payload: HubVisitPayload) -> HubVisitEvent:
-        event = HubVisitEvent.new(
-            payload,
-            producer=PRODUCER,
-            event_id=derived_event_id(_NAMESPACE, f"visit:{payload.hub}:{payload.visit_id}:{payload.event}"),
-        )
-        await self._send(self._visits, event, payload.visit_id)
-        return event
+        id_text = f"visit:{payload.hub}:{payload.visit_id}:{payload.event}"
+        return await self._publish(self._visits, HubVisitEvent, payload, id_text, key=payload.visit_id)
 
     async def survey_response(self, payload: SurveyResponsePayload) -> SurveyResponseEvent:
-        event = SurveyResponseEvent.new(
-            payload,
-            producer=PRODUCER,
-            event_id=derived_event_id(_NAMESPACE, f"survey:{payload.method}:{payload.response_id}"),
-        )
-        await self._send(self._surveys, event, payload.response_id)
-        return event
+        id_text = f"survey:{payload.method}:{payload.response_id}"
+        return await self._publish(self._surveys, SurveyResponseEvent, payload, id_text, key=payload.response_id)
 
     @staticmethod
-    async def _send(publisher, event, key: str) -> None:
+    async def _publish(publisher, event_class: type[E], payload, id_text: str, *, key: str) -> E:
+        """Publish `payload` as an `event_class` event whose id is derived from `id_text`, keyed by the entity id."""
+        event = event_class.new(payload, producer=PRODUCER, event_id=derived_event_id(_NAMESPACE, id_text))
         try:
             await publisher.publish(
                 event.to_bytes(),
                 key=key.encode(),
                 headers={"event-type": event.event_type, "event-id": str(event.event_id)},
+                correlation_id=str(event.correlation_id),
             )
         except KafkaError as error:
             raise IntakeUnavailable("the message broker is unavailable") from error
+        return event

@@ -6,7 +6,8 @@ returns the contact id already given and publishes nothing new. A contact is
 answered as accepted only once the broker has acknowledged it; if the broker or
 the reference store cannot be reached the caller is told to try again
 (`IntakeUnavailable`), and nothing half-accepted is left behind: the reference is
-recorded as pending first, so a retry publishes the same event id again.
+recorded as pending first, so a retry publishes the same event again: the same
+event id, contact id and time received.
 """
 
 from __future__ import annotations
@@ -58,6 +59,17 @@ def reference_key(contact: ContactReceived) -> str:
     return f"{contact.channel.value}:{contact.channel_reference}"
 
 
+def first_copy(reference: dict) -> dict[str, object]:
+    """What a retry of a pending reference takes from the first copy, so both copies are the same event.
+
+    References recorded before `received_at` was kept give the contact id alone.
+    """
+    kept: dict[str, object] = {"contact_id": UUID(reference["contact_id"])}
+    if received_at := reference.get("received_at"):
+        kept["received_at"] = datetime.fromisoformat(received_at)
+    return kept
+
+
 class KafkaIntake:
     """Publishes to contacts.received, keyed by contact id, waiting for every in-sync replica."""
 
@@ -89,6 +101,7 @@ class KafkaIntake:
                 "contact_id": str(c.contact_id),
                 "event_id": str(uuid5(c.contact_id, "contact.received")),
                 "status": "pending",
+                "received_at": c.received_at.isoformat(),
                 "at": datetime.now(UTC),
             }
             for key, c in zip(keys, contacts, strict=True)
@@ -114,8 +127,8 @@ class KafkaIntake:
             if stored and stored["status"] == "published":
                 answers[index] = Accepted(UUID(stored["contact_id"]), UUID(stored["event_id"]), duplicate=True)
                 continue
-            if stored:  # accepted before but not confirmed: the same contact again, with the same event id
-                contact = contact.model_copy(update={"contact_id": UUID(stored["contact_id"])})
+            if stored:  # accepted before but not confirmed: the first copy again, with the same event id
+                contact = contact.model_copy(update=first_copy(stored))
             event = ContactReceivedEvent.new(
                 contact,
                 producer=PRODUCER,
@@ -126,6 +139,7 @@ class KafkaIntake:
                     event.to_bytes(),
                     key=str(contact.contact_id).encode(),
                     headers={"event-type": event.event_type, "event-id": str(event.event_id)},
+                    correlation_id=str(event.correlation_id),
                     no_confirm=True,
                 )
             except KafkaError:
@@ -167,6 +181,7 @@ class KafkaIntake:
                 event.to_bytes(),
                 key=str(message.contact_id).encode(),
                 headers={"event-type": event.event_type, "event-id": str(event.event_id)},
+                correlation_id=str(event.correlation_id),
             )
         except KafkaError as error:
             raise IntakeUnavailable("the message broker is unavailable") from error
