@@ -4,9 +4,13 @@ then retried by the channel) is routed once: one decision, one queue message, fr
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from pymongo import AsyncMongoClient
+
 from frontdoor_routing.app import create_app
+from frontdoor_routing.first_delivery import RECEIVED, FirstDeliveries
 from frontdoor_routing.settings import RoutingSettings
 from frontdoor_shared.contracts import Channel, ContactKind, ContactReceived, ContactReceivedEvent, ContactRoutedEvent
 from tests.kafka_tools import produce, read_topics
@@ -46,3 +50,35 @@ async def test_the_same_received_event_published_twice_is_routed_once(namespace)
     assert len(queued) == 2, "one queue message per contact"
     [mine] = [d for d in decisions if d.payload.contact_id == contact.contact_id]
     assert mine.payload.contact.received_at == first_seen, "the first copy is the one routed"
+
+
+@dataclass(frozen=True)
+class Record:
+    topic: str
+    partition: int
+    offset: int
+
+
+async def test_first_deliveries_past_the_repeat_window_are_forgotten(namespace):
+    mongo = AsyncMongoClient(namespace.infra.mongodb_url)
+    first = FirstDeliveries(mongo[namespace.database][RECEIVED])
+    now = datetime.now(UTC)
+    old, recent = uuid.uuid4(), uuid.uuid4()
+    try:
+        await first.create_indexes()
+        assert await first.repeats([(Record("t", 0, 1), old)], now=now - timedelta(days=15)) == set()
+        assert await first.repeats([(Record("t", 0, 2), recent)], now=now - timedelta(days=13)) == set()
+        assert await first.repeats([(Record("t", 0, 2), recent)], now=now) == set(), "read again at the same place"
+        assert await first.repeats([(Record("t", 1, 7), old), (Record("t", 1, 8), recent)], now=now) == {
+            ("t", 1, 7),
+            ("t", 1, 8),
+        }, "both were read before, at other positions"
+
+        assert await first.forget(now - timedelta(days=14)) == 1
+        again = [(Record("t", 2, 9), old), (Record("t", 2, 10), recent)]
+        assert await first.repeats(again, now=now) == {("t", 2, 10)}, (
+            "the old position is forgotten, so its event is taken as first read; the recent one is still a repeat"
+        )
+        assert await mongo[namespace.database][RECEIVED].count_documents({}) == 2
+    finally:
+        await mongo.close()

@@ -16,10 +16,9 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.params import NoCast
-from pydantic import ValidationError
 from pymongo import UpdateOne
 
-from frontdoor_shared.contracts import ContactAcceptedEvent, ContactReceivedEvent, ContactRoutedEvent
+from frontdoor_shared.contracts import ContactAcceptedEvent, ContactRoutedEvent
 from frontdoor_shared.health import health_router
 from frontdoor_shared.kafka import (
     DeadLetter,
@@ -49,7 +48,7 @@ from .escalation import (
     still_unaccepted,
 )
 from .first_delivery import RECEIVED, FirstDeliveries
-from .handlers import route_records
+from .handlers import read_received, route_received
 from .rulebook import RuleBook
 from .settings import RoutingSettings
 
@@ -139,19 +138,23 @@ def subscribe_received(
     async def on_contacts_received(body: NoCast[list[bytes]], message: KafkaMessage) -> None:
         """Route a batch in one Kafka transaction: outputs and consumed offsets commit together or not at all."""
         records = message.raw_message
+        received, invalid = read_received(records, group)
         try:
-            repeats = await first.repeats([r for r in records if _is_received_event(r)])
+            repeats = await first.repeats([(item.record, item.event.event_id) for item in received])
         except Exception:
             log.exception("could not tell repeated contacts; the batch will be redelivered", size=len(records))
             await message.nack()
             await asyncio.sleep(1)
             return
-        for record in records:
-            if (record.topic, record.partition, record.offset) in repeats:
-                with message_context(record):
+        fresh = []
+        for item in received:
+            if item.position in repeats:
+                with message_context(item.record):
                     log.info("contact received again (same event id): not routed again")
-        fresh = [r for r in records if (r.topic, r.partition, r.offset) not in repeats]
-        routed, dead = route_records(fresh, rulebook.current, topics, group)
+            else:
+                fresh.append(item)
+        routed, failed = route_received(fresh, rulebook.current, topics, group)
+        dead = sorted(invalid + failed, key=lambda letter: (letter.record.partition, letter.record.offset))
         for letter in dead:
             with message_context(letter.record):
                 log.warning("contact dead-lettered", reason=letter.reason)
@@ -177,17 +180,6 @@ def subscribe_received(
                     rule_id=event.payload.rule_id,
                     routed_event_id=str(event.event_id),
                 )
-
-
-def _is_received_event(record: Any) -> bool:
-    """Only a valid contact.received is remembered as a first delivery. A bad message that carries a good
-    event's id (a near miss, or a dead letter replayed after a fix) is dead-lettered, and must not make
-    the good one look like a repeat and be skipped."""
-    try:
-        ContactReceivedEvent.model_validate_json(record.value or b"")
-    except ValidationError:
-        return False
-    return True
 
 
 def _next_offsets(records: Any) -> dict[TopicPartition, int]:
@@ -249,7 +241,8 @@ def create_app(settings: RoutingSettings) -> FastAPI:
 
     broker = make_broker(settings, SERVICE, transactional_id=settings.transactional_id)
     outbox = Outbox(broker, topics, directory)
-    subscribe_received(broker, outbox, rulebook, settings, FirstDeliveries(mongo[settings.mongodb_database][RECEIVED]))
+    first_deliveries = FirstDeliveries(mongo[settings.mongodb_database][RECEIVED])
+    subscribe_received(broker, outbox, rulebook, settings, first_deliveries)
 
     # Offers and acceptances are projected by a second, plain (non-transactional) broker.
     offers_broker = make_broker(settings, f"{SERVICE}-offers")
@@ -299,11 +292,15 @@ def create_app(settings: RoutingSettings) -> FastAPI:
         ]
         await ensure_topics(settings, with_dead_letters(names))
         await offers.create_index([("open", 1), ("due_by", 1)])
+        await first_deliveries.create_indexes()
         await broker.start()
         await offers_broker.start()
         tasks = [
             asyncio.create_task(watch_rules_file()),
             asyncio.create_task(watch.run(settings.routing_escalation_check_seconds)),
+            asyncio.create_task(
+                first_deliveries.run(settings.routing_repeat_window_days, settings.routing_repeat_sweep_seconds)
+            ),
         ]
         log.info("routing started", rules_version=rulebook.current.version, destinations=len(directory))
         yield

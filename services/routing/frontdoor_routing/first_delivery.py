@@ -9,17 +9,25 @@ is committed with the batch and nothing is routed for it. The same message read 
 aborted transaction is at the same offset, so it is routed again, as it must be.
 
 The filter is the document key alone, so the stand-in finds each document through its index.
+
+A repeat comes minutes or hours after the first copy, while intake's channel retries, so each
+position is forgotten after ROUTING_REPEAT_WINDOW_DAYS by a sweep in the service.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
+
+from frontdoor_shared.logging import get_logger
+
+log = get_logger(__name__)
 
 RECEIVED = "routing_received"
 DUPLICATE_KEY = 11000
@@ -31,30 +39,33 @@ def _position(record: Any) -> Position:
     return (record.topic, record.partition, record.offset)
 
 
-def _event_id(record: Any) -> str | None:
-    try:
-        return str(UUID(str(json.loads(record.value or b"")["event_id"])))
-    except (ValueError, TypeError, KeyError, RecursionError):  # RecursionError: JSON nested too deep
-        return None  # not an event: routing dead-letters it as before
-
-
 class FirstDeliveries:
     def __init__(self, collection: AsyncCollection) -> None:
         self.collection = collection
 
-    async def repeats(self, records: Sequence[Any]) -> set[Position]:
-        """The positions of the records whose event was first read at another position."""
+    async def repeats(self, received: Sequence[tuple[Any, UUID]], now: datetime | None = None) -> set[Position]:
+        """Of the (record, event id) pairs, the positions of the records whose event was first read elsewhere.
+
+        Give only valid `contact.received` events: a bad message that carries a good event's id (a near miss,
+        or a dead letter replayed after a fix) is dead-lettered, and must not make the good one look like a
+        repeat and be skipped.
+        """
+        seen_at = now or datetime.now(UTC)
         repeats: set[Position] = set()
         first: dict[str, dict[str, Any]] = {}
-        for record in records:
-            event_id = _event_id(record)
-            if event_id is None:
-                continue
+        for record, uuid in received:
+            event_id = str(uuid)
             if event_id in first:
                 repeats.add(_position(record))
                 continue
             topic, partition, offset = _position(record)
-            first[event_id] = {"_id": event_id, "topic": topic, "partition": partition, "offset": offset}
+            first[event_id] = {
+                "_id": event_id,
+                "topic": topic,
+                "partition": partition,
+                "offset": offset,
+                "seen_at": seen_at,
+            }
         docs = list(first.values())
         if not docs:
             return repeats
@@ -69,7 +80,25 @@ class FirstDeliveries:
                 stored = await self.collection.find_one({"_id": doc["_id"]})
                 if stored is None:
                     continue
-                seen_at = (stored["topic"], stored["partition"], stored["offset"])
-                if seen_at != (doc["topic"], doc["partition"], doc["offset"]):
+                first_read = (stored["topic"], stored["partition"], stored["offset"])
+                if first_read != (doc["topic"], doc["partition"], doc["offset"]):
                     repeats.add((doc["topic"], doc["partition"], doc["offset"]))
         return repeats
+
+    async def create_indexes(self) -> None:
+        await self.collection.create_index([("seen_at", 1)])
+
+    async def forget(self, older_than: datetime) -> int:
+        """Forget the positions first read before `older_than`; returns how many were forgotten."""
+        result = await self.collection.delete_many({"seen_at": {"$lt": older_than}})
+        return result.deleted_count
+
+    async def run(self, window_days: int, every_seconds: float) -> None:
+        """Forget, every `every_seconds`, what is older than the repeat window."""
+        while True:
+            try:
+                forgotten = await self.forget(datetime.now(UTC) - timedelta(days=window_days))
+                log.info("first deliveries forgotten", count=forgotten, window_days=window_days)
+            except Exception:
+                log.exception("forgetting first deliveries failed; will retry")
+            await asyncio.sleep(every_seconds)

@@ -77,21 +77,39 @@ def route(received: ContactReceivedEvent, rules: RuleSet, topics: Topics, now: d
     return Routed(event, payload.queue)
 
 
-def route_records(
-    records: Iterable[Any], rules: RuleSet, topics: Topics, consumer_group: str
+@dataclass(frozen=True)
+class Received:
+    record: Any
+    """The consumed message."""
+    event: ContactReceivedEvent
+
+    @property
+    def position(self) -> tuple[str, int, int]:
+        return (self.record.topic, self.record.partition, self.record.offset)
+
+
+def read_received(records: Iterable[Any], consumer_group: str) -> tuple[list[Received], list[DeadLetter]]:
+    """Parse each message once: the valid `contact.received` events, and a dead letter for every other message."""
+    received: list[Received] = []
+    dead: list[DeadLetter] = []
+    for record in records:
+        try:
+            received.append(Received(record, ContactReceivedEvent.model_validate_json(record.value or b"")))
+        except ValidationError as error:
+            dead.append(DeadLetter.invalid(record, ContactReceivedEvent, error, consumer_group))
+    return received, dead
+
+
+def route_received(
+    received: Iterable[Received], rules: RuleSet, topics: Topics, consumer_group: str
 ) -> tuple[list[Routed], list[DeadLetter]]:
-    """Route every record; a record that cannot be routed becomes a dead letter with the reason."""
+    """Route every received contact; one that cannot be routed becomes a dead letter with the reason."""
     routed: list[Routed] = []
     dead: list[DeadLetter] = []
     now = datetime.now(UTC)
-    for record in records:
+    for item in received:
         try:
-            received = ContactReceivedEvent.model_validate_json(record.value or b"")
-        except ValidationError as error:
-            dead.append(DeadLetter.invalid(record, ContactReceivedEvent, error, consumer_group))
-            continue
-        try:
-            routed.append(replace(route(received, rules, topics, now), record=record))
+            routed.append(replace(route(item.event, rules, topics, now), record=item.record))
         except Exception as error:
-            dead.append(DeadLetter(record, f"routing failed: {error!r}", type(error).__name__, consumer_group))
+            dead.append(DeadLetter(item.record, f"routing failed: {error!r}", type(error).__name__, consumer_group))
     return routed, dead

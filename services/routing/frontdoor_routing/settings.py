@@ -19,6 +19,16 @@ class RoutingSettings(ServiceSettings):
     )
     routing_batch_size: int = Field(default=500, ge=1, le=10_000)
     routing_escalation_check_seconds: float = Field(default=15, gt=0, le=3600)
+    routing_repeat_window_days: int = Field(
+        default=14,
+        ge=1,
+        le=3650,
+        description="How long routing remembers where it first read each received contact, to recognise a repeat "
+        "copy from intake; older positions are forgotten",
+    )
+    routing_repeat_sweep_seconds: float = Field(
+        default=3600, gt=0, le=86_400, description="How often positions older than the repeat window are forgotten"
+    )
     routing_reload_seconds: float = Field(default=5, gt=0, le=3600, description="How often the rules file is checked")
 
     @property
