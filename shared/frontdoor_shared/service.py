@@ -17,7 +17,10 @@ def run_service(name: str, load_settings: Callable[[], S], create_app: Callable[
     """Read settings from the environment, configure logs, serve HTTP until SIGTERM or SIGINT.
 
     On a signal uvicorn stops taking requests and runs the app's shutdown, which
-    stops the broker after its in-flight messages are handled and committed.
+    stops the broker after its in-flight messages are handled and committed. An app
+    holding long-lived responses (reporting's live dashboard) sets `app.state.on_stop`,
+    called as the service begins to stop, so those responses end instead of holding the
+    stop for the whole graceful timeout.
     """
     try:
         settings = load_settings()
@@ -29,7 +32,7 @@ def run_service(name: str, load_settings: Callable[[], S], create_app: Callable[
         )
         raise SystemExit(f"frontdoor-{name}: configuration error: {problems}") from None
     configure_logging(name, settings.log_level, settings.log_format)
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
         host=settings.http_host,
         port=settings.http_port,
@@ -37,3 +40,11 @@ def run_service(name: str, load_settings: Callable[[], S], create_app: Callable[
         access_log=False,
         timeout_graceful_shutdown=30,
     )
+    _Server(config).run()
+
+
+class _Server(uvicorn.Server):
+    async def shutdown(self, sockets=None) -> None:
+        if on_stop := getattr(self.config.app.state, "on_stop", None):
+            on_stop()
+        await super().shutdown(sockets)

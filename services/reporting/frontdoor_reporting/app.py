@@ -130,6 +130,7 @@ def create_app(settings: ReportingSettings) -> FastAPI:
         log.info("reporting stopped")
 
     app = FastAPI(title="Frontdoor reporting", lifespan=lifespan)
+    app.state.on_stop = feed.close  # open dashboards end their event streams as the service stops
     app.include_router(health_router({"kafka": partial(ping_broker, broker), "mongodb": partial(ping, mongo)}))
 
     async def report_for(period: Period) -> Report:

@@ -18,10 +18,11 @@ from .projections import CALLS, COMPLAINT_HISTORIES, CONTACTS
 
 
 class LiveFeed:
-    """Counts projection writes; watchers wake when the count moves."""
+    """Counts projection writes; watchers wake when the count moves, and end once the feed is closed."""
 
     def __init__(self) -> None:
         self.version = 0
+        self.closed = False
         self._changed = asyncio.Event()
 
     def changed(self) -> None:
@@ -29,8 +30,13 @@ class LiveFeed:
         self._changed.set()
         self._changed = asyncio.Event()
 
+    def close(self) -> None:
+        """The service is stopping: wake every watcher for the last time."""
+        self.closed = True
+        self._changed.set()
+
     async def wait(self, seen: int, timeout: float) -> int:
-        if self.version == seen:
+        if self.version == seen and not self.closed:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), timeout)
         return self.version
@@ -69,15 +75,18 @@ async def snapshot(database: AsyncDatabase, zone: ZoneInfo) -> dict[str, Any]:
 async def events(
     feed: LiveFeed, database: AsyncDatabase, zone: ZoneInfo, min_interval: float = 1.0, keep_alive: float = 15.0
 ) -> AsyncIterator[str]:
-    """Server-sent events: a snapshot at once, then one whenever projections change (at most one a second)."""
+    """Server-sent events: a snapshot at once, then one whenever projections change (at most one a second).
+
+    The stream ends when the feed closes, as the service stops; the browser's EventSource reconnects.
+    """
     seen = -1
-    while True:
+    while not feed.closed:
         version = feed.version
         if version != seen:
             seen = version
             yield f"event: snapshot\ndata: {json.dumps(await snapshot(database, zone))}\n\n"
             await asyncio.sleep(min_interval)
-        elif await feed.wait(seen, keep_alive) == seen:
+        elif await feed.wait(seen, keep_alive) == seen and not feed.closed:
             yield ": still here\n\n"
 
 
