@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -17,17 +16,7 @@ from frontdoor_shared.contracts import ComplaintEvent, ComplaintEventPayload, Co
 from frontdoor_shared.topics import Topics
 from tests.factories import a_routed_event
 from tests.kafka_tools import header, produce, read_topics
-
-
-async def eventually(check, timeout: float = 60.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.25)
+from tests.waiting import eventually
 
 
 async def test_cases_open_officers_act_deadlines_fire_once_and_a_rebuild_matches(namespace):

@@ -10,7 +10,6 @@ beginning with `$` or containing `.`, or anything the requests did not legitimat
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -28,6 +27,7 @@ from frontdoor_intake.settings import IntakeSettings
 from frontdoor_shared.contracts import ContactKind
 from tests.factories import a_routed_event
 from tests.kafka_tools import produce
+from tests.waiting import count_is, eventually
 
 OPERATORS: list[Any] = [
     {"$gt": ""},
@@ -38,14 +38,6 @@ OPERATORS: list[Any] = [
     ["$gt", ""],
 ]
 OPERATOR_STRINGS = ['{"$gt": ""}', "$gt", "$where", "a.b", "$ne", "payload.$", "."]
-
-
-async def eventually(check, tries: int = 240):
-    for _ in range(tries):
-        if result := await check():
-            return result
-        await asyncio.sleep(0.25)
-    raise AssertionError("condition not met")
 
 
 async def bad_keys(database) -> list[str]:
@@ -84,7 +76,7 @@ async def test_complaints_case_filters_and_officer_actions_cannot_inject_operato
             [(str(e.payload.contact_id).encode(), e.to_bytes()) for e in (highways, housing)],
         )
         await eventually(lambda: database[CASES].count_documents({}))
-        await eventually(lambda: _count_is(database[CASES], 2))
+        await eventually(lambda: count_is(database[CASES], 2))
 
         async def listed(query: str) -> httpx.Response:
             return await client.get(f"/v1/cases?{query}")
@@ -133,10 +125,6 @@ async def test_complaints_case_filters_and_officer_actions_cannot_inject_operato
     assert await bad_keys(database) == []
 
 
-async def _count_is(collection, count: int) -> bool:
-    return await collection.count_documents({}) == count
-
-
 async def _acknowledged(collection, case_id: str) -> dict | None:
     doc = await collection.find_one({"_id": case_id})
     return doc if doc and doc["status"] == "acknowledged" else None
@@ -165,7 +153,7 @@ async def test_intake_open311_lookups_and_channel_bodies_cannot_inject_operators
         second = await client.post("/open311/v2/requests.json", data=form | {"attribute[fixmystreet_id]": "2"})
         assert first.status_code == second.status_code == 200, first.text
         ids = [first.json()[0]["service_request_id"], second.json()[0]["service_request_id"]]
-        await eventually(lambda: _count_is(database[OPEN311_REQUESTS], 2))
+        await eventually(lambda: count_is(database[OPEN311_REQUESTS], 2))
 
         async def requests(query: str) -> httpx.Response:
             return await client.get(f"/open311/v2/requests.json?{query}")

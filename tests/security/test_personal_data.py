@@ -3,7 +3,6 @@ reaches the logs of routing and complaints (intake's own logs: tests/integration
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 from datetime import UTC, datetime, timedelta
@@ -21,18 +20,11 @@ from frontdoor_intake.publishing import REFERENCES
 from frontdoor_intake.settings import IntakeSettings
 from frontdoor_routing.app import create_app as routing_app
 from frontdoor_routing.settings import RoutingSettings
+from tests.waiting import count_is, eventually
 
 OPEN311_KEY = "fixmystreet-key-0123456789"
 EMAIL, PHONE, NAME = "ann.pii@example.org", "0113 496 0999", "Annabel Piiperson"
 PERSONAL = (EMAIL, PHONE, "4960999", "496 0999", NAME, "Piiperson", "ann.pii")
-
-
-async def eventually(check, tries: int = 240):
-    for _ in range(tries):
-        if result := await check():
-            return result
-        await asyncio.sleep(0.25)
-    raise AssertionError("condition not met")
 
 
 async def everything_in(database) -> str:
@@ -84,7 +76,7 @@ async def test_retention_sweep_removes_raw_personal_details_past_the_configured_
         web = await client.post("/v1/contacts", json={"message": "Bins", "email": EMAIL, "phone": PHONE, "name": NAME})
         assert web.status_code == 202
         requests = database[OPEN311_REQUESTS]
-        await eventually(lambda: _count_is(requests, 2))
+        await eventually(lambda: count_is(requests, 2))
         # raw contact details are stored nowhere: only the pseudonymous customer_ref left intake
         stored = await everything_in(database)
         for personal in PERSONAL:
@@ -126,10 +118,6 @@ async def test_retention_sweep_removes_raw_personal_details_past_the_configured_
 
 async def _last_sweep(app):
     return app.state.retention.last
-
-
-async def _count_is(collection, count: int) -> bool:
-    return await collection.count_documents({}) == count
 
 
 async def test_no_personal_data_in_the_logs_of_routing_and_complaints(namespace, tmp_path, capfd, caplog):
