@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 
+from frontdoor_reporting.domain.report import CHANNEL_NAMES
 from tests.reporting import seed_stream
 
 pytestmark = [pytest.mark.timeout(600), pytest.mark.asyncio(loop_scope="session")]
@@ -69,6 +70,26 @@ async def test_contacts_calls_and_casework_match_the_stream(reporting):
     visits = sum(r["visits"] for r in tables["hub_visits"]["rows"])
     assert visits == 400
     assert sum(r["responses"] for r in tables["satisfaction_by_method"]["rows"]) == 300
+
+
+async def test_first_contact_resolution_by_repeat_contact_matches_the_stream(reporting):
+    report = (await reporting.client.get("/v1/reports/annual", params={"year": "2009/10"})).json()
+    tables = {t["name"]: t for s in report["sections"] for t in s["tables"]}
+    by_repeat = {
+        row["channel"].removesuffix(" (no repeat contact within 7 days)"): (row["resolved"], row["of"])
+        for row in tables["first_contact_resolution"]["rows"]
+        if row["channel"].endswith("(no repeat contact within 7 days)")
+    }
+    expected = reporting.stream.no_repeat_within(7, date(2009, 4, 1), date(2010, 3, 31))
+    assert by_repeat == {CHANNEL_NAMES[channel]: figures for channel, figures in expected.items()}
+    resolved, of = map(sum, zip(*expected.values(), strict=True))
+    assert of < sum(reporting.stream.contacts_by_channel(date(2009, 4, 1), date(2010, 3, 31)).values())
+    assert 0 < resolved < of, "the stream has customers who came back within the week, and some who did not"
+    first_contact = next(s for s in report["sections"] if s["key"] == "first_contact")
+    assert (
+        f"{round(100 * resolved / of, 1)}% of {of:,} contacts from known customers were not followed by another "
+        "about the same service within 7 days." in first_contact["headlines"]
+    )
 
 
 async def test_every_table_exports_as_csv_and_bad_periods_are_refused(reporting):

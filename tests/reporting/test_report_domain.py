@@ -1,14 +1,15 @@
-"""Reporting's pure logic: periods, words, complaint histories, call measures and surges."""
+"""Reporting's pure logic: periods, words, complaint histories, call measures, repeat contacts and surges."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
 from frontdoor_reporting.domain.complaints import case_history
 from frontdoor_reporting.domain.measures import CallCentreRule, call_measures
 from frontdoor_reporting.domain.periods import BadPeriod, parse_period
+from frontdoor_reporting.domain.repeats import CustomerContact, RepeatRule, no_repeat_tallies, repeated_by_channel
 from frontdoor_reporting.domain.surges import SurgeRule, find_surges
 from frontdoor_reporting.domain.words import Change
 
@@ -145,3 +146,37 @@ def test_a_period_with_nothing_recorded_still_makes_a_report():
 def test_periods_stay_where_the_years_before_them_are_still_dates(year, first, last, says):
     with pytest.raises(BadPeriod, match=says):
         parse_period(year, first, last)
+
+
+def test_a_contact_followed_within_the_window_by_the_same_customer_is_not_resolved_first_time():
+    def at(day: int, hour: int = 9, channel: str = "web") -> CustomerContact:
+        moment = datetime(2010, 1, day, hour, tzinfo=UTC)
+        return CustomerContact(moment, moment.date(), channel)
+
+    rule = RepeatRule(window_days=7)
+    first, last = date(2010, 1, 1), date(2010, 1, 31)
+    back_within_a_week = [at(12), at(5)]  # given out of order
+    back_an_hour_after_seven_days = [at(3), at(10, 10, "phone")]
+    back_exactly_seven_days_later = [at(20), at(27, channel="phone")]
+    both_at_once = [at(14), at(14)]
+    after_the_month = [at(30), at(31, 10, "phone")]
+    repeated = repeated_by_channel(
+        [
+            back_within_a_week,
+            back_an_hour_after_seven_days,
+            back_exactly_seven_days_later,
+            both_at_once,
+            after_the_month,
+        ],
+        first,
+        last,
+        rule,
+    )
+    assert repeated == {"web": 3}, "the 5th (back on the 12th), the 20th (back on the 27th) and the 30th"
+    assert repeated_by_channel([after_the_month], first, date(2010, 1, 30), rule) == {"web": 1}
+    assert repeated_by_channel([[at(31), at(31, 10, "phone")]], first, date(2010, 1, 30), rule) == {}, "after it"
+    tallies = no_repeat_tallies({"web": 10, "phone": 4, "letter": 0}, repeated)
+    assert {c: (t.yes, t.flagged, t.share_yes) for c, t in tallies.items()} == {
+        "web": (7, 10, 70.0),
+        "phone": (4, 4, 100.0),
+    }

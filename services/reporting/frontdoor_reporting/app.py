@@ -24,6 +24,7 @@ from frontdoor_shared.projection import subscribe_projection
 from . import live
 from .domain.measures import CallCentreRule
 from .domain.periods import BadPeriod, Period, parse_period
+from .domain.repeats import RepeatRule
 from .domain.report import Report, ReportRules, Table, build_report
 from .domain.surges import SurgeRule
 from .projections import (
@@ -68,6 +69,7 @@ def rules_of(settings: ReportingSettings) -> ReportRules:
     return ReportRules(
         call_centre=CallCentreRule(settings.service_level_seconds, settings.short_abandon_seconds),
         surges=SurgeRule(min_ratio=settings.surge_min_ratio, min_rise=settings.surge_min_rise),
+        repeats=RepeatRule(settings.repeat_contact_days),
     )
 
 
@@ -134,7 +136,7 @@ def create_app(settings: ReportingSettings) -> FastAPI:
     app.include_router(health_router({"kafka": partial(ping_broker, broker), "mongodb": partial(ping, mongo)}))
 
     async def report_for(period: Period) -> Report:
-        return build_report(await report_data(database, period), rules)
+        return build_report(await report_data(database, period, rules.repeats), rules)
 
     @app.get("/v1/stats", response_model=Stats, tags=["reports"])
     async def contact_stats(

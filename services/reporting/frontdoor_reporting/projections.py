@@ -79,6 +79,7 @@ def contact_writes(event: ContactRoutedEvent, zone: ZoneInfo) -> list[UpdateOne]
         "member_id": member.member_id if member else None,
         "member_name": member.member_name if member else None,
         "on_behalf_of_ward": member.ward if member else None,
+        "customer_ref": contact.customer_ref,
         "routed_event_id": str(event.event_id),
         "correlation_id": str(event.correlation_id),
     }

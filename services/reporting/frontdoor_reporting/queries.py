@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 from .domain.complaints import case_history
 from .domain.periods import Period
+from .domain.repeats import CustomerContact, RepeatRule
 from .domain.report import ReportData
 from .projections import CALLS, COMPLAINT_HISTORIES, CONTACTS, HUB_VISITS, SURVEY_RESPONSES, day_range
 
@@ -39,12 +41,45 @@ async def contact_counts(database: AsyncDatabase, window: Period) -> list[dict[s
     return rows
 
 
+async def identified_contacts(database: AsyncDatabase, period: Period) -> dict[str, int]:
+    """Contacts in the period with a customer reference, by channel."""
+    pipeline = [
+        {"$match": {"received_day": day_range(period.first, period.last), "customer_ref": {"$ne": None}}},
+        {"$group": {"_id": "$channel", "contacts": {"$sum": 1}}},
+    ]
+    return {row["_id"]: row["contacts"] async for row in await database[CONTACTS].aggregate(pipeline)}
+
+
+async def customer_histories(database: AsyncDatabase, period: Period, rule: RepeatRule) -> list[list[CustomerContact]]:
+    """Each customer's contacts to one destination, where there were two or more, to the window after the period."""
+    pipeline = [
+        {
+            "$match": {
+                "received_day": day_range(period.first, period.last + rule.window),
+                "customer_ref": {"$ne": None},
+            }
+        },
+        {
+            "$group": {
+                "_id": {"customer": "$customer_ref", "destination": "$destination"},
+                "contacts": {"$push": {"at": "$received_at", "day": "$received_day", "channel": "$channel"}},
+                "count": {"$sum": 1},
+            }
+        },
+        {"$match": {"count": {"$gt": 1}}},
+    ]
+    return [
+        [CustomerContact(c["at"], date.fromisoformat(c["day"]), c["channel"]) for c in row["contacts"]]
+        async for row in await database[CONTACTS].aggregate(pipeline)
+    ]
+
+
 async def _documents(database: AsyncDatabase, collection: str, day_field: str, window: Period) -> list[dict]:
     cursor = database[collection].find({day_field: day_range(window.first, window.last)}, {"projected_at": 0})
     return [document async for document in cursor]
 
 
-async def report_data(database: AsyncDatabase, period: Period) -> ReportData:
+async def report_data(database: AsyncDatabase, period: Period, repeats: RepeatRule = RepeatRule()) -> ReportData:
     previous = period.previous()
     earlier = previous.previous()
     two_years = Period(previous.first, period.last, "two years")
@@ -64,6 +99,8 @@ async def report_data(database: AsyncDatabase, period: Period) -> ReportData:
         surveys=await _documents(database, SURVEY_RESPONSES, "day", two_years),
         cases=cases,
         names=destination_names(contacts),
+        identified=await identified_contacts(database, period),
+        customer_histories=await customer_histories(database, period, repeats),
     )
 
 

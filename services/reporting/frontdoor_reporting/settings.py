@@ -12,3 +12,10 @@ class ReportingSettings(ServiceSettings):
     short_abandon_seconds: float = Field(default=5, ge=0, le=600, description="Abandons sooner are not counted")
     surge_min_ratio: float = Field(default=2.0, gt=1, description="A surge is this many times the usual month")
     surge_min_rise: int = Field(default=25, ge=1, description="... and at least this many above it")
+    repeat_contact_days: int = Field(
+        default=7,
+        ge=1,
+        le=90,
+        description="First-contact resolution by repeat contact: a contact from a known customer followed by another "
+        "to the same department or partner agency within this many days was not resolved first time",
+    )

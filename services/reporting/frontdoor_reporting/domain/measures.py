@@ -5,8 +5,8 @@ Conventions, stated in the report as well:
 - average speed of answer: mean wait of answered calls;
 - abandonment: calls abandoned after the short-abandon time over calls offered, short abandons excluded;
 - average handle time: talk + hold + after-call work of ended calls;
-- first-contact resolution: the advisor's flag on ended calls and closed hub visits, and the
-  customer's own answer in surveys.
+- first-contact resolution: the advisor's flag on ended calls and closed hub visits, the
+  customer's own answer in surveys, and no repeat contact within a window (`repeats`).
 """
 
 from __future__ import annotations

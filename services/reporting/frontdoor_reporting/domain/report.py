@@ -14,6 +14,7 @@ from typing import Any
 from .complaints import CaseHistory
 from .measures import SATISFIED_FROM, CallCentreRule, CallMeasures, Tally, call_measures
 from .periods import Period, month_name
+from .repeats import CustomerContact, RepeatRule, no_repeat_tallies, repeated_by_channel
 from .surges import Surge, SurgeRule, find_surges
 from .words import Change, label, number, plural, share
 
@@ -126,12 +127,18 @@ class ReportData:
     cases: Sequence[CaseHistory]
     names: Mapping[str, str] = field(default_factory=dict)
     """Department and partner agency names by code, as routing named them."""
+    identified: Mapping[str, int] = field(default_factory=dict)
+    """Contacts in the period with a customer reference, by channel: the base of the repeat-contact measure."""
+    customer_histories: Sequence[Sequence[CustomerContact]] = ()
+    """Each customer's contacts to one destination, where there were two or more, from the period's first day
+    to the repeat window after its last."""
 
 
 @dataclass(frozen=True)
 class ReportRules:
     call_centre: CallCentreRule = field(default_factory=CallCentreRule)
     surges: SurgeRule = field(default_factory=SurgeRule)
+    repeats: RepeatRule = field(default_factory=RepeatRule)
 
 
 def build_report(data: ReportData, rules: ReportRules = ReportRules()) -> Report:
@@ -142,7 +149,7 @@ def build_report(data: ReportData, rules: ReportRules = ReportRules()) -> Report
         previous=data.previous,
         sections=[
             _contact_section(data, name),
-            _call_centre_section(data, rules.call_centre),
+            _call_centre_section(data, rules.call_centre, rules.repeats),
             _face_to_face_section(data),
             _satisfaction_section(data),
             _complaints_section(data, name, complaint_surges),
@@ -364,7 +371,7 @@ def _contact_section(data: ReportData, name: Callable[[str | None], str]) -> Sec
 # ---------------------------------------------------------------------------------------------- calls
 
 
-def _call_centre_section(data: ReportData, rule: CallCentreRule) -> Section:
+def _call_centre_section(data: ReportData, rule: CallCentreRule, repeats: RepeatRule) -> Section:
     calls_now = [c for c in data.calls if data.period.contains(c["first_day"])]
     calls_before = [c for c in data.calls if data.previous.contains(c["first_day"])]
     year, year_before = call_measures(calls_now, rule), call_measures(calls_before, rule)
@@ -459,6 +466,13 @@ def _call_centre_section(data: ReportData, rule: CallCentreRule) -> Section:
             surveyed[response.get("channel") or "unknown"].add(response["resolved_first_time"])
     for channel, tally in sorted(surveyed.items()):
         fcr[f"survey_{channel}"] = (f"{CHANNEL_NAMES.get(channel, label(channel))} (customers surveyed)", tally)
+    repeated = repeated_by_channel(data.customer_histories, data.period.first, data.period.last, repeats)
+    no_repeat = no_repeat_tallies(data.identified, repeated)
+    window = plural(repeats.window_days, "day")
+    order = list(CHANNEL_NAMES)
+    for channel in sorted(no_repeat, key=lambda c: (order.index(c) if c in order else len(order), c)):
+        name = CHANNEL_NAMES.get(channel, label(channel))
+        fcr[f"no_repeat_{channel}"] = (f"{name} (no repeat contact within {window})", no_repeat[channel])
     section.tables.append(
         Table(
             "first_contact_resolution",
@@ -474,13 +488,23 @@ def _call_centre_section(data: ReportData, rule: CallCentreRule) -> Section:
                 for title, t in fcr.values()
                 if t.flagged
             ],
+            note="Measured three ways: the advisor's or officer's flag, the customer's own answer in a survey, and, "
+            "for contacts from customers intake recognised, no further contact to the same department or partner "
+            f"agency within {window}.",
         )
     )
-    flagged = sum(t.flagged for _, t in fcr.values())
+    by_flag_or_survey = [t for key, (_, t) in fcr.items() if not key.startswith("no_repeat_")]
+    flagged = sum(t.flagged for t in by_flag_or_survey)
     if flagged:
-        resolved = sum(t.yes for _, t in fcr.values())
+        resolved = sum(t.yes for t in by_flag_or_survey)
         section.headlines.insert(
             0, f"{share(resolved, flagged)}% of contacts measured were resolved at the first contact."
+        )
+    if no_repeat:
+        known = Tally.sum_of(no_repeat.values())
+        section.headlines.append(
+            f"{share(known.yes, known.flagged)}% of {number(known.flagged)} contacts from known customers were not "
+            f"followed by another about the same service within {window}."
         )
     return section
 

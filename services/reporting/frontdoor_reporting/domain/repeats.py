@@ -1,0 +1,61 @@
+"""First-contact resolution by repeat contact: was the customer back about the same thing within a window?
+
+A contact counts as resolved at first contact when the same customer (by intake's pseudonymous
+`customer_ref`) made no further contact to the same department or partner agency within the window
+after it (7 days by default). Contacts without a customer reference cannot be measured this way.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from .measures import Tally
+
+
+@dataclass(frozen=True)
+class RepeatRule:
+    window_days: int = 7
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(days=self.window_days)
+
+
+@dataclass(frozen=True)
+class CustomerContact:
+    """One contact of a customer to one destination."""
+
+    at: datetime
+    day: date
+    channel: str
+
+
+def repeated_by_channel(
+    histories: Iterable[Sequence[CustomerContact]], first: date, last: date, rule: RepeatRule
+) -> Counter[str]:
+    """Contacts on days `first` to `last` that the customer followed with another within the window, by channel.
+
+    Each history is one customer's contacts to one destination, in any order.
+    """
+    repeated: Counter[str] = Counter()
+    for history in histories:
+        ordered = sorted(history, key=lambda contact: contact.at)
+        for index, contact in enumerate(ordered):
+            if not first <= contact.day <= last:
+                continue
+            later = next((other.at for other in ordered[index + 1 :] if other.at > contact.at), None)
+            if later is not None and later - contact.at <= rule.window:
+                repeated[contact.channel] += 1
+    return repeated
+
+
+def no_repeat_tallies(identified: Mapping[str, int], repeated: Mapping[str, int]) -> dict[str, Tally]:
+    """By channel: of the contacts with a customer reference, how many had no repeat contact."""
+    return {
+        channel: Tally(count=count, flagged=count, yes=count - repeated.get(channel, 0))
+        for channel, count in identified.items()
+        if count
+    }
