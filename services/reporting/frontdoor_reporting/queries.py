@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -10,7 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from .domain.complaints import case_history
 from .domain.periods import Period
-from .domain.repeats import CustomerContact, RepeatRule
+from .domain.repeats import CustomerContact, RepeatRule, repeated_in
 from .domain.report import ReportData
 from .projections import CALLS, COMPLAINT_HISTORIES, CONTACTS, HUB_VISITS, SURVEY_RESPONSES, day_range
 
@@ -50,8 +51,12 @@ async def identified_contacts(database: AsyncDatabase, period: Period) -> dict[s
     return {row["_id"]: row["contacts"] async for row in await database[CONTACTS].aggregate(pipeline)}
 
 
-async def customer_histories(database: AsyncDatabase, period: Period, rule: RepeatRule) -> list[list[CustomerContact]]:
-    """Each customer's contacts to one destination, where there were two or more, to the window after the period."""
+async def repeated_contacts(database: AsyncDatabase, period: Period, rule: RepeatRule) -> Counter[str]:
+    """Contacts in the period followed within the window by another from the same customer to the same destination.
+
+    Each customer's contacts to each destination are grouped in the database; only groups of two or more come back,
+    and each is counted as it arrives, so memory stays flat however many customers there are.
+    """
     pipeline = [
         {
             "$match": {
@@ -68,10 +73,11 @@ async def customer_histories(database: AsyncDatabase, period: Period, rule: Repe
         },
         {"$match": {"count": {"$gt": 1}}},
     ]
-    return [
-        [CustomerContact(c["at"], date.fromisoformat(c["day"]), c["channel"]) for c in row["contacts"]]
-        async for row in await database[CONTACTS].aggregate(pipeline)
-    ]
+    repeated: Counter[str] = Counter()
+    async for row in await database[CONTACTS].aggregate(pipeline):
+        history = [CustomerContact(c["at"], date.fromisoformat(c["day"]), c["channel"]) for c in row["contacts"]]
+        repeated.update(repeated_in(history, period.first, period.last, rule))
+    return repeated
 
 
 async def _documents(database: AsyncDatabase, collection: str, day_field: str, window: Period) -> list[dict]:
@@ -100,7 +106,7 @@ async def report_data(database: AsyncDatabase, period: Period, repeats: RepeatRu
         cases=cases,
         names=destination_names(contacts),
         identified=await identified_contacts(database, period),
-        customer_histories=await customer_histories(database, period, repeats),
+        repeated=await repeated_contacts(database, period, repeats),
     )
 
 

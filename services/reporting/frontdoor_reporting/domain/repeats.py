@@ -8,7 +8,7 @@ after it (7 days by default). Contacts without a customer reference cannot be me
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -33,22 +33,25 @@ class CustomerContact:
     channel: str
 
 
+def repeated_in(history: Sequence[CustomerContact], first: date, last: date, rule: RepeatRule) -> Iterator[str]:
+    """The channels of the contacts on days `first` to `last` that the customer followed with another within the
+    window. `history` is one customer's contacts to one destination, in any order."""
+    ordered = sorted(history, key=lambda contact: contact.at)
+    for index, contact in enumerate(ordered):
+        if not first <= contact.day <= last:
+            continue
+        later = next((other.at for other in ordered[index + 1 :] if other.at > contact.at), None)
+        if later is not None and later - contact.at <= rule.window:
+            yield contact.channel
+
+
 def repeated_by_channel(
     histories: Iterable[Sequence[CustomerContact]], first: date, last: date, rule: RepeatRule
 ) -> Counter[str]:
-    """Contacts on days `first` to `last` that the customer followed with another within the window, by channel.
-
-    Each history is one customer's contacts to one destination, in any order.
-    """
+    """Contacts on days `first` to `last` that the customer followed with another within the window, by channel."""
     repeated: Counter[str] = Counter()
     for history in histories:
-        ordered = sorted(history, key=lambda contact: contact.at)
-        for index, contact in enumerate(ordered):
-            if not first <= contact.day <= last:
-                continue
-            later = next((other.at for other in ordered[index + 1 :] if other.at > contact.at), None)
-            if later is not None and later - contact.at <= rule.window:
-                repeated[contact.channel] += 1
+        repeated.update(repeated_in(history, first, last, rule))
     return repeated
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from .complaints import CaseHistory
 from .measures import SATISFIED_FROM, CallCentreRule, CallMeasures, Tally, call_measures
 from .periods import Period, month_name
-from .repeats import CustomerContact, RepeatRule, no_repeat_tallies, repeated_by_channel
+from .repeats import RepeatRule, no_repeat_tallies
 from .surges import Surge, SurgeRule, find_surges
 from .words import Change, label, number, plural, share
 
@@ -129,9 +129,8 @@ class ReportData:
     """Department and partner agency names by code, as routing named them."""
     identified: Mapping[str, int] = field(default_factory=dict)
     """Contacts in the period with a customer reference, by channel: the base of the repeat-contact measure."""
-    customer_histories: Sequence[Sequence[CustomerContact]] = ()
-    """Each customer's contacts to one destination, where there were two or more, from the period's first day
-    to the repeat window after its last."""
+    repeated: Mapping[str, int] = field(default_factory=dict)
+    """Of those, the contacts the customer followed with another to the same destination within the window."""
 
 
 @dataclass(frozen=True)
@@ -466,8 +465,7 @@ def _call_centre_section(data: ReportData, rule: CallCentreRule, repeats: Repeat
             surveyed[response.get("channel") or "unknown"].add(response["resolved_first_time"])
     for channel, tally in sorted(surveyed.items()):
         fcr[f"survey_{channel}"] = (f"{CHANNEL_NAMES.get(channel, label(channel))} (customers surveyed)", tally)
-    repeated = repeated_by_channel(data.customer_histories, data.period.first, data.period.last, repeats)
-    no_repeat = no_repeat_tallies(data.identified, repeated)
+    no_repeat = no_repeat_tallies(data.identified, data.repeated)
     window = plural(repeats.window_days, "day")
     order = list(CHANNEL_NAMES)
     for channel in sorted(no_repeat, key=lambda c: (order.index(c) if c in order else len(order), c)):
