@@ -72,6 +72,22 @@ async def test_contacts_calls_and_casework_match_the_stream(reporting):
     assert sum(r["responses"] for r in tables["satisfaction_by_method"]["rows"]) == 300
 
 
+async def test_a_range_that_starts_mid_month_counts_only_its_own_days(reporting):
+    stream = reporting.stream
+    params = {"from": "2010-01-15", "to": "2010-02-14"}
+    report = (await reporting.client.get("/v1/reports/annual", params=params)).json()
+    assert report["previous"]["from"] == "2009-12-15" and report["previous"]["to"] == "2010-01-14"
+    tables = {t["name"]: t for s in report["sections"] for t in s["tables"]}
+    everything = next(r for r in tables["contacts_by_channel"]["rows"] if r["channel"] == "All channels")
+    now = stream.contacts_by_channel(date(2010, 1, 15), date(2010, 2, 14))
+    before = stream.contacts_by_channel(date(2009, 12, 15), date(2010, 1, 14))
+    assert (everything["contacts"], everything["previous"]) == (sum(now.values()), sum(before.values()))
+    by_repeat = [r for r in tables["first_contact_resolution"]["rows"] if "no repeat contact" in r["channel"]]
+    expected = stream.no_repeat_within(7, date(2010, 1, 15), date(2010, 2, 14))
+    assert sum(r["of"] for r in by_repeat) == sum(of for _, of in expected.values())
+    assert sum(r["resolved"] for r in by_repeat) == sum(resolved for resolved, _ in expected.values())
+
+
 async def test_first_contact_resolution_by_repeat_contact_matches_the_stream(reporting):
     report = (await reporting.client.get("/v1/reports/annual", params={"year": "2009/10"})).json()
     tables = {t["name"]: t for s in report["sections"] for t in s["tables"]}

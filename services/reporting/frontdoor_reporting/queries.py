@@ -30,25 +30,24 @@ _CONTACT_GROUP = (
 _RENAMED = {"received_month": "month", "on_behalf_of_ward": "ward"}
 
 
-async def contact_counts(database: AsyncDatabase, window: Period) -> list[dict[str, Any]]:
-    """Contacts counted by month, channel, destination, kind, library contact and member."""
+async def contact_counts(database: AsyncDatabase, period: Period, previous: Period) -> list[dict[str, Any]]:
+    """Contacts of the period and the one before, counted by month, channel, destination, kind, library contact,
+    member, and whether intake recognised the customer.
+
+    Each row says whether it is the period's (`in_period`): a month that both periods share, when they do not
+    start on the first of a month, is split at the period's first day.
+    """
+    key: dict[str, Any] = {f: f"${f}" for f in _CONTACT_GROUP}
+    key["in_period"] = {"$gte": ["$received_day", period.first.isoformat()]}
+    key["known_customer"] = {"$ne": [{"$ifNull": ["$customer_ref", None]}, None]}
     pipeline = [
-        {"$match": {"received_day": day_range(window.first, window.last)}},
-        {"$group": {"_id": {f: f"${f}" for f in _CONTACT_GROUP}, "contacts": {"$sum": 1}}},
+        {"$match": {"received_day": day_range(previous.first, period.last)}},
+        {"$group": {"_id": key, "contacts": {"$sum": 1}}},
     ]
     rows = []
     async for row in await database[CONTACTS].aggregate(pipeline):
-        rows.append({_RENAMED.get(f, f): row["_id"].get(f) for f in _CONTACT_GROUP} | {"contacts": row["contacts"]})
+        rows.append({_RENAMED.get(f, f): value for f, value in row["_id"].items()} | {"contacts": row["contacts"]})
     return rows
-
-
-async def identified_contacts(database: AsyncDatabase, period: Period) -> dict[str, int]:
-    """Contacts in the period with a customer reference, by channel."""
-    pipeline = [
-        {"$match": {"received_day": day_range(period.first, period.last), "customer_ref": {"$ne": None}}},
-        {"$group": {"_id": "$channel", "contacts": {"$sum": 1}}},
-    ]
-    return {row["_id"]: row["contacts"] async for row in await database[CONTACTS].aggregate(pipeline)}
 
 
 async def repeated_contacts(database: AsyncDatabase, period: Period, rule: RepeatRule) -> Counter[str]:
@@ -90,7 +89,7 @@ async def report_data(database: AsyncDatabase, period: Period, repeats: RepeatRu
     earlier = previous.previous()
     two_years = Period(previous.first, period.last, "two years")
     three_years = Period(earlier.first, period.last, "three years")
-    contacts = await contact_counts(database, two_years)
+    contacts = await contact_counts(database, period, previous)
     cursor = database[COMPLAINT_HISTORIES].find(
         {"last_day": {"$gte": three_years.first.isoformat()}, "first_day": {"$lte": three_years.last.isoformat()}}
     )
@@ -105,7 +104,6 @@ async def report_data(database: AsyncDatabase, period: Period, repeats: RepeatRu
         surveys=await _documents(database, SURVEY_RESPONSES, "day", two_years),
         cases=cases,
         names=destination_names(contacts),
-        identified=await identified_contacts(database, period),
         repeated=await repeated_contacts(database, period, repeats),
     )
 

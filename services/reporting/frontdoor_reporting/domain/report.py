@@ -120,17 +120,17 @@ class ReportData:
     previous: Period
     earlier: Period
     contacts: Sequence[Mapping[str, Any]]
-    """Contacts counted by month, channel, destination, kind, library contact and member (the `contacts` field)."""
+    """Contacts counted by month, channel, destination, kind, library contact, member and whether the customer was
+    recognised (`known_customer`), each row marked `in_period` (true) or of the period before (false)."""
     calls: Sequence[Mapping[str, Any]]
     visits: Sequence[Mapping[str, Any]]
     surveys: Sequence[Mapping[str, Any]]
     cases: Sequence[CaseHistory]
     names: Mapping[str, str] = field(default_factory=dict)
     """Department and partner agency names by code, as routing named them."""
-    identified: Mapping[str, int] = field(default_factory=dict)
-    """Contacts in the period with a customer reference, by channel: the base of the repeat-contact measure."""
     repeated: Mapping[str, int] = field(default_factory=dict)
-    """Of those, the contacts the customer followed with another to the same destination within the window."""
+    """Contacts of the period from recognised customers that the customer followed with another to the same
+    destination within the repeat window, by channel."""
 
 
 @dataclass(frozen=True)
@@ -192,17 +192,20 @@ def _sum_by(rows: Iterable[Mapping[str, Any]], key: Callable[[Mapping[str, Any]]
     return totals
 
 
-def _in(period: Period) -> Callable[[Mapping[str, Any]], bool]:
-    months = set(period.months)
-    return lambda row: row["month"] in months
+def _now(row: Mapping[str, Any]) -> bool:
+    return row["in_period"]
+
+
+def _before(row: Mapping[str, Any]) -> bool:
+    return not row["in_period"]
 
 
 # ---------------------------------------------------------------------------------------------- contact
 
 
 def _contact_section(data: ReportData, name: Callable[[str | None], str]) -> Section:
-    now = [r for r in data.contacts if _in(data.period)(r)]
-    before = [r for r in data.contacts if _in(data.previous)(r)]
+    now = [r for r in data.contacts if _now(r)]
+    before = [r for r in data.contacts if _before(r)]
     total, total_before = sum(r["contacts"] for r in now), sum(r["contacts"] for r in before)
     by_channel, by_channel_before = _sum_by(now, lambda r: r["channel"]), _sum_by(before, lambda r: r["channel"])
     channels = [c for c in CHANNEL_NAMES if by_channel[c] or by_channel_before[c]]
@@ -465,7 +468,8 @@ def _call_centre_section(data: ReportData, rule: CallCentreRule, repeats: Repeat
             surveyed[response.get("channel") or "unknown"].add(response["resolved_first_time"])
     for channel, tally in sorted(surveyed.items()):
         fcr[f"survey_{channel}"] = (f"{CHANNEL_NAMES.get(channel, label(channel))} (customers surveyed)", tally)
-    no_repeat = no_repeat_tallies(data.identified, data.repeated)
+    identified = _sum_by([r for r in data.contacts if _now(r) and r["known_customer"]], lambda r: r["channel"])
+    no_repeat = no_repeat_tallies(identified, data.repeated)
     window = plural(repeats.window_days, "day")
     order = list(CHANNEL_NAMES)
     for channel in sorted(no_repeat, key=lambda c: (order.index(c) if c in order else len(order), c)):
@@ -943,8 +947,8 @@ def _surge_row(measure: str, surge: Surge, name: Callable[[str | None], str], wh
 
 
 def _casework_section(data: ReportData) -> Section:
-    now = [r for r in data.contacts if _in(data.period)(r) and r.get("member_id")]
-    before = [r for r in data.contacts if _in(data.previous)(r) and r.get("member_id")]
+    now = [r for r in data.contacts if _now(r) and r.get("member_id")]
+    before = [r for r in data.contacts if _before(r) and r.get("member_id")]
     by_ward, by_ward_before = _sum_by(now, lambda r: r["ward"]), _sum_by(before, lambda r: r["ward"])
     by_member = _sum_by(now, lambda r: (r["member_id"], r["member_name"], r["ward"]))
     complaints = _sum_by([r for r in now if r["kind"] == "complaint"], lambda r: r["member_id"])
@@ -992,10 +996,10 @@ def _casework_section(data: ReportData) -> Section:
 def _partners_section(data: ReportData, name: Callable[[str | None], str]) -> Section:
     routed, routed_before = (
         _sum_by(
-            [r for r in data.contacts if _in(p)(r) and r["destination_kind"] == "partner_agency"],
+            [r for r in data.contacts if within(r) and r["destination_kind"] == "partner_agency"],
             lambda r: r["destination"],
         )
-        for p in (data.period, data.previous)
+        for within in (_now, _before)
     )
     at_hubs = Counter(
         v["partner_agency"] for v in data.visits if v.get("partner_agency") and data.period.contains(v["first_day"])
