@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import org.h2.mvstore.MVStore;
 
 /**
  * Frontdoor's local MongoDB stand-in: mongo-java-server with the H2 (MVStore)
@@ -63,11 +64,14 @@ public final class MongoStandIn {
     static final int DEFAULT_AUTOCOMMIT_MS = 1000;
 
     /*
-     * How long H2 keeps a chunk of the file after its data was superseded. A
-     * query reads the map as it was when the query began; once a chunk it still
-     * needs is overwritten, the query fails with "Chunk N not found". H2's
-     * default, 45 s, is shorter than a report's scan of a large collection while
-     * projections keep writing, so the stand-in keeps old chunks for ten minutes,
+     * A query reads a collection as it was when the query began, but H2 does not
+     * know that: once every page of a chunk of the file has been superseded and
+     * the chunk is older than this retention time, H2 frees it, and a long query
+     * still reading it fails with "Chunk N not found". Two things supersede
+     * pages: writes, and H2's background compaction, which moves the live pages
+     * of half-empty chunks even when nothing is written. The stand-in turns the
+     * compaction off (a report over a million contacts failed that way while
+     * nothing else ran) and keeps chunks for ten minutes rather than H2's 45 s,
      * at the cost of a larger file.
      */
     static final int DEFAULT_RETENTION_MS = 600_000;
@@ -248,7 +252,11 @@ public final class MongoStandIn {
 
         final H2Backend backend;
         try {
-            backend = new H2Backend(dbFile.toString());
+            MVStore store = new MVStore.Builder()
+                .fileName(dbFile.toString())
+                .autoCompactFillRate(0)
+                .open();
+            backend = new H2Backend(store);
         } catch (RuntimeException e) {
             // e.g. "The file is locked" when another stand-in holds it
             say("cannot open H2 data file " + dbFile + ": " + e.getMessage());
