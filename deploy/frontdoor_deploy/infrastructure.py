@@ -59,7 +59,7 @@ def local_mongo() -> LocalMongo:
     return LocalMongo(
         HOME,
         port=int(os.environ.get("FRONTDOOR_MONGO_PORT", "27017")),
-        heap=os.environ.get("FRONTDOOR_MONGO_HEAP", "256m"),
+        heap=os.environ.get("FRONTDOOR_MONGO_HEAP") or "256m",
     )
 
 

@@ -99,8 +99,8 @@ class LocalMongo:
     """Build, start, probe and stop the loopback MongoDB stand-in."""
 
     def __init__(self, home: pathlib.Path, port: int = 27017, heap: str = "256m"):
-        if not re.fullmatch(r"\d+[kKmMgG]?", heap):
-            raise ValueError(f"the stand-in's heap must look like '256m' or '4g', got {heap!r}")
+        if not re.fullmatch(r"[1-9]\d*[mMgG]", heap):
+            raise ValueError(f"the stand-in's heap (FRONTDOOR_MONGO_HEAP) must look like '256m' or '4g', got {heap!r}")
         self.home = pathlib.Path(home).resolve()
         self.port = int(port)
         self.heap = heap

@@ -1,5 +1,6 @@
 """Running a service: one entry point shape for all four."""
 
+import contextlib
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -40,7 +41,8 @@ def run_service(name: str, load_settings: Callable[[], S], create_app: Callable[
         access_log=False,
         timeout_graceful_shutdown=30,
     )
-    _Server(config).run()
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises a captured Ctrl+C once it has shut down
+        _Server(config).run()
 
 
 class _Server(uvicorn.Server):

@@ -65,7 +65,9 @@ async def test_first_deliveries_past_the_repeat_window_are_forgotten(namespace):
     now = datetime.now(UTC)
     old, recent = uuid.uuid4(), uuid.uuid4()
     try:
-        await first.create_indexes()
+        legacy = {"_id": str(uuid.uuid4()), "topic": "t", "partition": 0, "offset": 0}  # recorded before seen_at
+        await mongo[namespace.database][RECEIVED].insert_one(legacy)
+        await first.prepare(now=now - timedelta(days=20))
         assert await first.repeats([(Record("t", 0, 1), old)], now=now - timedelta(days=15)) == set()
         assert await first.repeats([(Record("t", 0, 2), recent)], now=now - timedelta(days=13)) == set()
         assert await first.repeats([(Record("t", 0, 2), recent)], now=now) == set(), "read again at the same place"
@@ -74,7 +76,7 @@ async def test_first_deliveries_past_the_repeat_window_are_forgotten(namespace):
             ("t", 1, 8),
         }, "both were read before, at other positions"
 
-        assert await first.forget(now - timedelta(days=14)) == 1
+        assert await first.forget(now - timedelta(days=14)) == 2, "the old position and the one without a time"
         again = [(Record("t", 2, 9), old), (Record("t", 2, 10), recent)]
         assert await first.repeats(again, now=now) == {("t", 2, 10)}, (
             "the old position is forgotten, so its event is taken as first read; the recent one is still a repeat"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -46,7 +46,11 @@ async def contact_counts(database: AsyncDatabase, period: Period, previous: Peri
     ]
     rows = []
     async for row in await database[CONTACTS].aggregate(pipeline):
-        rows.append({_RENAMED.get(f, f): value for f, value in row["_id"].items()} | {"contacts": row["contacts"]})
+        group = row["_id"]
+        rows.append(
+            {_RENAMED.get(f, f): group.get(f) for f in (*_CONTACT_GROUP, "in_period", "known_customer")}
+            | {"contacts": row["contacts"]}
+        )
     return rows
 
 
@@ -59,7 +63,8 @@ async def repeated_contacts(database: AsyncDatabase, period: Period, rule: Repea
     pipeline = [
         {
             "$match": {
-                "received_day": day_range(period.first, period.last + rule.window),
+                # a spare day: the window is in hours, and a clock change can push its end to the next local day
+                "received_day": day_range(period.first, period.last + rule.window + timedelta(days=1)),
                 "customer_ref": {"$ne": None},
             }
         },

@@ -292,7 +292,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
         ]
         await ensure_topics(settings, with_dead_letters(names))
         await offers.create_index([("open", 1), ("due_by", 1)])
-        await first_deliveries.create_indexes()
+        await first_deliveries.prepare()
         await broker.start()
         await offers_broker.start()
         tasks = [

@@ -85,8 +85,13 @@ class FirstDeliveries:
                     repeats.add((doc["topic"], doc["partition"], doc["offset"]))
         return repeats
 
-    async def create_indexes(self) -> None:
+    async def prepare(self, now: datetime | None = None) -> None:
+        """Index the time each position was recorded, and give one to positions recorded before times were kept,
+        so that they too are forgotten once the window has passed."""
         await self.collection.create_index([("seen_at", 1)])
+        await self.collection.update_many(
+            {"seen_at": {"$exists": False}}, {"$set": {"seen_at": now or datetime.now(UTC)}}
+        )
 
     async def forget(self, older_than: datetime) -> int:
         """Forget the positions first read before `older_than`; returns how many were forgotten."""

@@ -37,11 +37,12 @@ def repeated_in(history: Sequence[CustomerContact], first: date, last: date, rul
     """The channels of the contacts on days `first` to `last` that the customer followed with another within the
     window. `history` is one customer's contacts to one destination, in any order."""
     ordered = sorted(history, key=lambda contact: contact.at)
-    for index, contact in enumerate(ordered):
-        if not first <= contact.day <= last:
-            continue
-        later = next((other.at for other in ordered[index + 1 :] if other.at > contact.at), None)
-        if later is not None and later - contact.at <= rule.window:
+    later: datetime | None = None  # the first moment after the contact's own, walking back from the last
+    for index in range(len(ordered) - 1, -1, -1):
+        contact = ordered[index]
+        if index + 1 < len(ordered) and ordered[index + 1].at > contact.at:
+            later = ordered[index + 1].at
+        if first <= contact.day <= last and later is not None and later - contact.at <= rule.window:
             yield contact.channel
 
 

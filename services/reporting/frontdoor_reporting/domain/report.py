@@ -162,8 +162,9 @@ def build_report(data: ReportData, rules: ReportRules = ReportRules()) -> Report
             f"share of calls offered; calls abandoned within {number(rules.call_centre.short_abandon_seconds)} "
             "seconds are left out of service level and abandonment.",
             "Average handle time: talk, hold and after-call work.",
-            "First-contact resolution: the advisor's flag on calls and hub visits, and customers' own answers in "
-            "surveys.",
+            "First-contact resolution: the advisor's flag on calls and hub visits, customers' own answers in "
+            f"surveys, and, for customers intake recognised, no further contact to the same department or partner "
+            f"agency within {plural(rules.repeats.window_days, 'day')}.",
             f"Satisfied: a score of {SATISFIED_FROM} or 5 out of 5.",
             "Complaints received: complaints reaching a stage during the period; a complaint reclassified as a "
             "service request is not counted.",
