@@ -47,20 +47,29 @@ def docker_answers() -> bool:
         return False
 
 
+def _port(variable: str, default: int) -> int:
+    value = os.environ.get(variable) or str(default)
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise RuntimeError(f"{variable} must be a port number from 1 to 65535, got {value!r}")
+    return int(value)
+
+
 def local_kafka() -> LocalKafka:
+    """The local broker, as the FRONTDOOR_KAFKA_* variables set it; RuntimeError naming a bad one."""
     return LocalKafka(
         HOME,
-        port=int(os.environ.get("FRONTDOOR_KAFKA_PORT", "9092")),
-        controller_port=int(os.environ.get("FRONTDOOR_KAFKA_CONTROLLER_PORT", "9093")),
+        port=_port("FRONTDOOR_KAFKA_PORT", 9092),
+        controller_port=_port("FRONTDOOR_KAFKA_CONTROLLER_PORT", 9093),
     )
 
 
 def local_mongo() -> LocalMongo:
-    return LocalMongo(
-        HOME,
-        port=int(os.environ.get("FRONTDOOR_MONGO_PORT", "27017")),
-        heap=os.environ.get("FRONTDOOR_MONGO_HEAP") or "256m",
-    )
+    """The local stand-in, as the FRONTDOOR_MONGO_* variables set it; RuntimeError naming a bad one."""
+    try:
+        heap = os.environ.get("FRONTDOOR_MONGO_HEAP") or "256m"
+        return LocalMongo(HOME, port=_port("FRONTDOOR_MONGO_PORT", 27017), heap=heap)
+    except ValueError as error:  # the heap: its message names FRONTDOOR_MONGO_HEAP
+        raise RuntimeError(str(error)) from None
 
 
 def bring_up(*, use_docker: bool = True) -> Infrastructure:
@@ -81,9 +90,11 @@ def bring_up(*, use_docker: bool = True) -> Infrastructure:
             "from KAFKA_BOOTSTRAP_SERVERS" if kafka else "docker compose",
             "from MONGODB_URL" if mongo else "docker compose",
         )
+    local_broker = local_kafka() if not kafka else None  # both read their settings before either starts
+    stand_in = local_mongo() if not mongo else None
     with ThreadPoolExecutor(max_workers=2) as pool:
-        kafka_started = pool.submit(local_kafka().start) if not kafka else None
-        mongo_started = pool.submit(local_mongo().start) if not mongo else None
+        kafka_started = pool.submit(local_broker.start) if local_broker else None
+        mongo_started = pool.submit(stand_in.start) if stand_in else None
         kafka = kafka or kafka_started.result()
         mongo = mongo or mongo_started.result()
     return Infrastructure(
