@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from aiokafka import AIOKafkaProducer
     from aiokafka.structs import ConsumerRecord
 
+    from .contracts.envelope import Envelope
+
 log = structlog.stdlib.get_logger(__name__)
 
 
@@ -101,6 +103,15 @@ async def ensure_topics(settings: ServiceSettings, names: Iterable[str]) -> list
 async def ping_broker(broker: KafkaBroker) -> None:
     if not await broker.ping(timeout=3):
         raise ConnectionError("Kafka broker does not answer")
+
+
+def publish_options(event: Envelope) -> dict[str, Any]:
+    """What FastStream's publish takes besides the body and key: the event's type and id as headers, and its
+    correlation id, so FastStream does not make a fresh one."""
+    return {
+        "headers": {"event-type": event.event_type, "event-id": str(event.event_id)},
+        "correlation_id": str(event.correlation_id),
+    }
 
 
 async def raw_bodies(message: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, date, datetime
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from frontdoor_reporting.domain.complaints import case_history
 from frontdoor_reporting.domain.measures import CallCentreRule, call_measures
 from frontdoor_reporting.domain.periods import BadPeriod, parse_period
-from frontdoor_reporting.domain.repeats import CustomerContact, RepeatRule, no_repeat_tallies, repeated_by_channel
+from frontdoor_reporting.domain.repeats import CustomerContact, RepeatRule, no_repeat_tallies, repeated_in
 from frontdoor_reporting.domain.surges import SurgeRule, find_surges
 from frontdoor_reporting.domain.words import Change
 
@@ -146,6 +147,10 @@ def test_a_period_with_nothing_recorded_still_makes_a_report():
 def test_periods_stay_where_the_years_before_them_are_still_dates(year, first, last, says):
     with pytest.raises(BadPeriod, match=says):
         parse_period(year, first, last)
+
+
+def repeated_by_channel(histories, first: date, last: date, rule: RepeatRule) -> Counter:
+    return Counter(channel for history in histories for channel in repeated_in(history, first, last, rule))
 
 
 def test_a_contact_followed_within_the_window_by_the_same_customer_is_not_resolved_first_time():

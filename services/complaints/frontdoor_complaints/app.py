@@ -27,6 +27,7 @@ from frontdoor_shared.kafka import (
     make_broker,
     message_context,
     ping_broker,
+    publish_options,
     raw_bodies,
     with_dead_letters,
 )
@@ -111,8 +112,7 @@ def create_app(settings: ComplaintsSettings) -> FastAPI:
                 events_out.publish(
                     e.to_bytes(),
                     key=str(e.payload.case_id).encode(),
-                    headers={"event-type": e.event_type, "event-id": str(e.event_id)},
-                    correlation_id=str(e.correlation_id),
+                    **publish_options(e),
                 )
                 for e in events
             )

@@ -17,6 +17,7 @@ from frontdoor_shared.contracts import (
     SurveyResponsePayload,
 )
 from frontdoor_shared.contracts.envelope import Envelope, derived_event_id
+from frontdoor_shared.kafka import publish_options
 from frontdoor_shared.topics import Topics
 
 from .publishing import PRODUCER, IntakeUnavailable
@@ -69,8 +70,7 @@ class OperationsPublisher:
             await publisher.publish(
                 event.to_bytes(),
                 key=key.encode(),
-                headers={"event-type": event.event_type, "event-id": str(event.event_id)},
-                correlation_id=str(event.correlation_id),
+                **publish_options(event),
             )
         except KafkaError as error:
             raise IntakeUnavailable("the message broker is unavailable") from error

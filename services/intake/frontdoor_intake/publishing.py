@@ -24,6 +24,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, PyMongoError
 
 from frontdoor_shared.contracts import ContactFollowUp, ContactFollowUpEvent, ContactReceived, ContactReceivedEvent
+from frontdoor_shared.kafka import publish_options
 from frontdoor_shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -138,8 +139,7 @@ class KafkaIntake:
                 future = await self._out.publish(
                     event.to_bytes(),
                     key=str(contact.contact_id).encode(),
-                    headers={"event-type": event.event_type, "event-id": str(event.event_id)},
-                    correlation_id=str(event.correlation_id),
+                    **publish_options(event),
                     no_confirm=True,
                 )
             except KafkaError:
@@ -180,8 +180,7 @@ class KafkaIntake:
             await self._follow_ups.publish(
                 event.to_bytes(),
                 key=str(message.contact_id).encode(),
-                headers={"event-type": event.event_type, "event-id": str(event.event_id)},
-                correlation_id=str(event.correlation_id),
+                **publish_options(event),
             )
         except KafkaError as error:
             raise IntakeUnavailable("the message broker is unavailable") from error

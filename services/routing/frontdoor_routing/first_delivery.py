@@ -53,8 +53,8 @@ class FirstDeliveries:
         seen_at = now or datetime.now(UTC)
         repeats: set[Position] = set()
         first: dict[str, dict[str, Any]] = {}
-        for record, uuid in received:
-            event_id = str(uuid)
+        for record, event_uuid in received:
+            event_id = str(event_uuid)
             if event_id in first:
                 repeats.add(_position(record))
                 continue

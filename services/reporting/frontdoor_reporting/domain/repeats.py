@@ -7,8 +7,7 @@ after it (7 days by default). Contacts without a customer reference cannot be me
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -44,16 +43,6 @@ def repeated_in(history: Sequence[CustomerContact], first: date, last: date, rul
             later = ordered[index + 1].at
         if first <= contact.day <= last and later is not None and later - contact.at <= rule.window:
             yield contact.channel
-
-
-def repeated_by_channel(
-    histories: Iterable[Sequence[CustomerContact]], first: date, last: date, rule: RepeatRule
-) -> Counter[str]:
-    """Contacts on days `first` to `last` that the customer followed with another within the window, by channel."""
-    repeated: Counter[str] = Counter()
-    for history in histories:
-        repeated.update(repeated_in(history, first, last, rule))
-    return repeated
 
 
 def no_repeat_tallies(identified: Mapping[str, int], repeated: Mapping[str, int]) -> dict[str, Tally]:

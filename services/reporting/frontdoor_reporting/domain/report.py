@@ -472,10 +472,9 @@ def _call_centre_section(data: ReportData, rule: CallCentreRule, repeats: Repeat
     identified = _sum_by([r for r in data.contacts if _now(r) and r["known_customer"]], lambda r: r["channel"])
     no_repeat = no_repeat_tallies(identified, data.repeated)
     window = plural(repeats.window_days, "day")
-    order = list(CHANNEL_NAMES)
-    for channel in sorted(no_repeat, key=lambda c: (order.index(c) if c in order else len(order), c)):
-        name = CHANNEL_NAMES.get(channel, label(channel))
-        fcr[f"no_repeat_{channel}"] = (f"{name} (no repeat contact within {window})", no_repeat[channel])
+    for channel, name in CHANNEL_NAMES.items():
+        if channel in no_repeat:
+            fcr[f"no_repeat_{channel}"] = (f"{name} (no repeat contact within {window})", no_repeat[channel])
     section.tables.append(
         Table(
             "first_contact_resolution",
